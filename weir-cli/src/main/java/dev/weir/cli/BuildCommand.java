@@ -1,0 +1,18 @@
+package dev.weir.cli;
+
+import dev.weir.core.execute.Workspace;
+import dev.weir.core.graph.Graph;
+import dev.weir.core.project.ResourceType;
+import java.util.List;
+import java.util.Set;
+import picocli.CommandLine.Command;
+
+@Command(name = "build", mixinStandardHelpOptions = true,
+    description = "Seeds, models and their tests in dependency order; a failing test skips what depends on it.")
+final class BuildCommand extends NodeCommand {
+  @Override String commandName() { return "build"; }
+
+  @Override Set<ResourceType> types() { return BUILD_TYPES; }
+
+  @Override Graph buildGraph(Workspace ws, List<String> ids) { return testGatedGraph(ws, ids); }
+}

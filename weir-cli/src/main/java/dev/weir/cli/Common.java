@@ -1,0 +1,116 @@
+package dev.weir.cli;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.execute.Options;
+import dev.weir.core.util.Console;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Flags shared by the commands, with dbt's names. */
+public final class Common {
+  @Option(names = "--project-dir", description = "The folder holding dbt_project.yml (default: the current folder).")
+  Path projectDir;
+
+  @Option(names = "--profiles-dir", description = "The folder holding profiles.yml (default: WEIR_PROFILES_DIR, DBT_PROFILES_DIR, the project folder, ~/.dbt).")
+  Path profilesDir;
+
+  @Option(names = {"-t", "--target"}, description = "The target (output) of the profile to use.")
+  String target;
+
+  @Option(names = "--vars", description = "Variables as a YAML mapping, e.g. '{key: value}'.")
+  String vars;
+
+  @Option(names = {"-d", "--debug"}, description = "Print debug logging and stack traces.")
+  boolean debug;
+
+  @Option(names = "--log-format", description = "Terminal log format: text (default) or json.", defaultValue = "text")
+  String logFormat;
+
+  @Option(names = "--strict", description = "Treat misspelled or misplaced config keys and properties as errors.")
+  boolean strict;
+
+  @Option(names = "--no-parse-cache", description = "Parse every file again (ignored today: Weir keeps no parse cache yet).")
+  boolean noParseCache;
+
+  @Option(names = {"-q", "--quiet"}, description = "Print only errors and data output.")
+  boolean quiet;
+
+  @Option(names = "--lock-timeout", description = "Seconds to wait for another process that holds the warehouse (default ${DEFAULT-VALUE}).", defaultValue = "60")
+  long lockTimeout;
+
+  @Option(names = "--no-color", description = "No colour in the output (also NO_COLOR).")
+  boolean noColor;
+
+  Console console(String invocationId) {
+    boolean json = "json".equalsIgnoreCase(logFormat);
+    boolean color = !noColor && !json && Console.colorWanted(System.getenv());
+    return new Console(System.out, color, json ? Console.Format.JSON : Console.Format.TEXT, debug, quiet, invocationId);
+  }
+
+  Options options(String command, Selection sel, RunFlags run) {
+    Map<String, Object> v = parseVars(vars);
+    Path dir = projectDir != null ? projectDir : Path.of(".");
+    List<String> select = sel == null ? List.of() : split(sel.select);
+    List<String> exclude = sel == null ? List.of() : split(sel.exclude);
+    return new Options(command, dir, profilesDir, target, v, select, exclude, sel == null ? null : sel.selector,
+        sel == null ? null : sel.indirectSelection, run == null ? 0 : run.threads, run != null && run.fullRefresh,
+        run != null && run.failFast, run != null && run.empty, strict, debug, !noParseCache,
+        Duration.ofSeconds(lockTimeout), System.getenv());
+  }
+
+  /** dbt accepts both "-s a b" and "-s a -s b"; each string may hold several space-separated criteria. */
+  static List<String> split(List<String> values) {
+    List<String> out = new ArrayList<>();
+    if (values == null) return out;
+    for (String v : values) if (v != null && !v.isBlank()) out.add(v.trim());
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> parseVars(String text) {
+    if (text == null || text.isBlank()) return Map.of();
+    Object parsed;
+    try {
+      parsed = dev.weir.core.util.Yaml.parse(text, "--vars");
+    } catch (WeirException e) {
+      throw WeirException.usage("--vars is not valid YAML: " + e.getMessage());
+    }
+    if (!(parsed instanceof Map)) throw WeirException.usage("--vars must be a YAML mapping, e.g. --vars '{key: value}'");
+    return new LinkedHashMap<>((Map<String, Object>) parsed);
+  }
+
+  /** Selection flags. */
+  public static final class Selection {
+    @Option(names = {"-s", "--select", "-m", "--models"}, arity = "1..*", description = "Nodes to include (dbt's selection syntax).")
+    List<String> select;
+
+    @Option(names = "--exclude", arity = "1..*", description = "Nodes to leave out.")
+    List<String> exclude;
+
+    @Option(names = "--selector", description = "A selector defined in selectors.yml.")
+    String selector;
+
+    @Option(names = "--indirect-selection", description = "How tests are selected with the nodes they test: eager (default), cautious, buildable, empty.")
+    String indirectSelection;
+  }
+
+  /** Flags of commands that run nodes. */
+  public static final class RunFlags {
+    @Option(names = "--threads", description = "How many nodes to run at once (default: the profile's threads).")
+    int threads;
+
+    @Option(names = {"-f", "--full-refresh"}, description = "Rebuild incremental models from scratch.")
+    boolean fullRefresh;
+
+    @Option(names = {"-x", "--fail-fast"}, description = "Stop at the first failure.")
+    boolean failFast;
+
+    @Option(names = "--empty", description = "Build relations with no rows (refs and sources read nothing).")
+    boolean empty;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.weir.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Weir's command line: dbt's commands, names and flags, on Weir's engine. */
+@Command(name = "weir", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Weir: a data platform declared as files. Runs dbt projects on embedded DuckDB.",
+    subcommands = {DebugCommand.class, ParseCommand.class, CompileCommand.class, RunCommand.class, SeedCommand.class,
+        TestCommand.class, BuildCommand.class, ListCommand.class, ShowCommand.class, RunOperationCommand.class,
+        CleanCommand.class, InitCommand.class, DocsCommand.class, CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:a node or test failed", "2:an error before anything ran (project, profile, usage)"})
+public final class Main implements Runnable {
+  public static final String VERSION = "0.1.0";
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns the exit code (tests call this in-process). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      System.err.println("Error: " + ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, System.err);
+      System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+      return 2;
+    });
+    if (System.getenv("NO_COLOR") != null) cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+    return cl.execute(args);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"weir " + VERSION + " (dbt-compatible: manifest v12, run_results v6)"};
+    }
+  }
+}

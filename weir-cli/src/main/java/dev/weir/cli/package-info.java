@@ -1,0 +1,2 @@
+/** Weir's command line (picocli): one class per command, dbt's names and flags. */
+package dev.weir.cli;

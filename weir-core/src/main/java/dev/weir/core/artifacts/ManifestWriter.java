@@ -1,0 +1,683 @@
+package dev.weir.core.artifacts;
+
+import dev.weir.core.project.DocDef;
+import dev.weir.core.project.MacroDef;
+import dev.weir.core.project.Node;
+import dev.weir.core.project.Project;
+import dev.weir.core.project.ResourceType;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Writes {@code target/manifest.json} in dbt's manifest v12 schema from a loaded (and possibly
+ * compiled) {@link Project}, streaming with Jackson's generator so that large projects stay fast.
+ *
+ * <p>Nodes are written with every field dbt writes for their resource type; compiled fields
+ * ({@code compiled}, {@code compiled_code}, {@code extra_ctes}, {@code extra_ctes_injected}) only for
+ * nodes that were compiled ({@code compiledCode != null}), as dbt omits them otherwise. Every string
+ * goes through the {@link SecretMasker}.
+ *
+ * <p>Thread-safe: holds no per-write state.
+ */
+public final class ManifestWriter {
+  public static final String FILE_NAME = "manifest.json";
+
+  private final SecretMasker masker;
+  private final String dbtVersion;
+  private final Map<String, String> env;
+
+  public ManifestWriter(SecretMasker masker) { this(masker, Artifacts.DBT_VERSION, Map.of()); }
+
+  /**
+   * @param env metadata.env: the {@code DBT_ENV_CUSTOM_ENV_} variables, prefix stripped
+   *            (see {@link Artifacts#customEnv})
+   */
+  public ManifestWriter(SecretMasker masker, String dbtVersion, Map<String, String> env) {
+    this.masker = masker == null ? SecretMasker.none() : masker;
+    this.dbtVersion = dbtVersion == null ? Artifacts.DBT_VERSION : dbtVersion;
+    this.env = Artifacts.copy(env);
+  }
+
+  /** Writes the manifest to {@code file} (atomically: temp file, then move). */
+  public void write(Project project, String invocationId, Instant generatedAt, String adapterType, Path file) {
+    Artifacts.writeAtomically(file, g -> new Run(new JsonOut(g, masker), project, invocationId, generatedAt, adapterType).write());
+  }
+
+  /** Writes the manifest to a stream (left open). */
+  public void write(Project project, String invocationId, Instant generatedAt, String adapterType, OutputStream out) {
+    Artifacts.write(out, g -> new Run(new JsonOut(g, masker), project, invocationId, generatedAt, adapterType).write());
+  }
+
+  /** dbt's project_id: the md5 hex digest of the project name. */
+  public static String projectId(String projectName) {
+    return hex("MD5", projectName == null ? "" : projectName);
+  }
+
+  static String hex(String algorithm, String text) {
+    try {
+      MessageDigest md = MessageDigest.getInstance(algorithm);
+      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One write: the state of a single manifest being written. */
+  private final class Run {
+    final JsonOut o;
+    final Project p;
+    final String invocationId;
+    final Instant generatedAt;
+    final String adapterType;
+    final double createdAt;
+
+    Run(JsonOut o, Project p, String invocationId, Instant generatedAt, String adapterType) {
+      this.o = o;
+      this.p = p;
+      this.invocationId = invocationId;
+      this.generatedAt = generatedAt == null ? Instant.now() : generatedAt;
+      this.adapterType = adapterType;
+      this.createdAt = Artifacts.epochSeconds(this.generatedAt);
+    }
+
+    void write() throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      metadata();
+
+      List<Node> exposures = new ArrayList<>();
+      g.writeFieldName("nodes");
+      g.writeStartObject();
+      for (Node n : p.nodes().values()) {
+        if (n.resourceType == ResourceType.EXPOSURE) { exposures.add(n); continue; }
+        if (!isManifestNode(n.resourceType)) continue;
+        g.writeFieldName(o.mask(n.uniqueId));
+        node(n);
+      }
+      g.writeEndObject();
+
+      g.writeFieldName("sources");
+      g.writeStartObject();
+      for (Node s : p.sources().values()) {
+        g.writeFieldName(o.mask(s.uniqueId));
+        source(s);
+      }
+      g.writeEndObject();
+
+      g.writeFieldName("macros");
+      g.writeStartObject();
+      for (MacroDef m : p.macros().values()) {
+        g.writeFieldName(o.mask(m.uniqueId()));
+        macro(m);
+      }
+      g.writeEndObject();
+
+      g.writeFieldName("docs");
+      g.writeStartObject();
+      for (DocDef d : p.docs().values()) {
+        g.writeFieldName(o.mask(d.uniqueId()));
+        doc(d);
+      }
+      g.writeEndObject();
+
+      g.writeFieldName("exposures");
+      g.writeStartObject();
+      for (Node e : exposures) {
+        g.writeFieldName(o.mask(e.uniqueId));
+        exposure(e);
+      }
+      g.writeEndObject();
+
+      o.emptyObject("metrics");
+      o.emptyObject("groups");
+      selectors();
+      disabled();
+      maps(exposures);
+      o.emptyObject("saved_queries");
+      o.emptyObject("semantic_models");
+      o.emptyObject("unit_tests");
+      o.emptyObject("functions");
+      g.writeEndObject();
+    }
+
+    private boolean isManifestNode(ResourceType t) {
+      return t == ResourceType.MODEL || t == ResourceType.SEED || t == ResourceType.TEST
+          || t == ResourceType.SNAPSHOT || t == ResourceType.ANALYSIS || t == ResourceType.OPERATION;
+    }
+
+    private void metadata() throws IOException {
+      var g = o.g;
+      g.writeFieldName("metadata");
+      g.writeStartObject();
+      o.str("dbt_schema_version", Artifacts.MANIFEST_SCHEMA);
+      o.str("dbt_version", dbtVersion);
+      o.str("generated_at", Artifacts.timestamp(generatedAt));
+      o.str("invocation_id", invocationId);
+      o.str("invocation_started_at", Artifacts.timestamp(generatedAt));
+      o.stringMap("env", env);
+      o.str("project_name", p.name());
+      o.str("project_id", projectId(p.name()));
+      o.nul("user_id");
+      o.bool("send_anonymous_usage_stats", false);
+      o.str("adapter_type", adapterType);
+      quoting("quoting", p.settings() == null ? null : p.settings().quoting());
+      o.str("run_started_at", Artifacts.timestamp(generatedAt));
+      g.writeEndObject();
+    }
+
+    private void quoting(String field, Map<String, Object> q) throws IOException {
+      o.g.writeFieldName(field);
+      o.g.writeStartObject();
+      for (String k : new String[] {"database", "schema", "identifier", "column"}) {
+        Boolean b = q == null ? null : ConfigJson.bool(q.get(k));
+        o.g.writeFieldName(k);
+        if (b == null) o.g.writeNull(); else o.g.writeBoolean(b);
+      }
+      o.g.writeEndObject();
+    }
+
+    // ---- nodes ----
+
+    private void node(Node n) throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      common(n);
+      switch (n.resourceType) {
+        case SEED -> {
+          ConfigJson.write(o, "config", ConfigJson.SEED, n.config, n.tags);
+          described(n);
+          o.str("root_path", n.rootPath != null ? n.rootPath : p.root() == null ? null : p.root().toString());
+          g.writeFieldName("depends_on");
+          g.writeStartObject();
+          o.strings("macros", n.dependsOnMacros);
+          g.writeEndObject();
+          o.nul("defer_relation");
+        }
+        case MODEL -> {
+          ConfigJson.write(o, "config", ConfigJson.MODEL, n.config, n.tags);
+          described(n);
+          compiledPart(n);
+          Object access = n.config.get("access");
+          o.str("access", access == null || !Set.of("private", "protected", "public").contains(access.toString())
+              ? "protected" : access.toString());
+          o.emptyArray("constraints");
+          o.nul("version");
+          o.nul("latest_version");
+          o.nul("deprecation_date");
+          o.nul("defer_relation");
+          o.emptyArray("primary_key");
+          o.nul("time_spine");
+        }
+        case TEST -> {
+          ConfigJson.write(o, "config", ConfigJson.TEST, n.config, n.tags);
+          described(n);
+          compiledPart(n);
+          if (n.testMetadata != null) {
+            o.str("column_name", n.columnName);
+            o.str("file_key_name", n.fileKeyName);
+            o.str("attached_node", n.attachedNode);
+            g.writeFieldName("test_metadata");
+            g.writeStartObject();
+            o.strNN("name", n.testMetadata.name());
+            o.object("kwargs", n.testMetadata.kwargs() == null ? Map.of() : n.testMetadata.kwargs());
+            o.str("namespace", n.testMetadata.namespace());
+            g.writeEndObject();
+          }
+        }
+        case SNAPSHOT -> {
+          ConfigJson.write(o, "config", ConfigJson.SNAPSHOT, n.config, n.tags);
+          described(n);
+          compiledPart(n);
+          o.nul("defer_relation");
+        }
+        case OPERATION -> {
+          ConfigJson.write(o, "config", ConfigJson.OPERATION, n.config, n.tags);
+          described(n);
+          compiledPart(n);
+          Long idx = ConfigJson.integer(n.extra.get("index"));
+          if (idx == null) o.nul("index"); else g.writeNumberField("index", idx);
+        }
+        default -> { // ANALYSIS
+          ConfigJson.write(o, "config", ConfigJson.ANALYSIS, n.config, n.tags);
+          described(n);
+          compiledPart(n);
+        }
+      }
+      g.writeEndObject();
+    }
+
+    /** Fields every node kind has, in dbt's order, up to checksum. */
+    private void common(Node n) throws IOException {
+      o.str("database", n.database);
+      o.strNN("schema", n.schema);
+      o.strNN("name", n.name);
+      o.str("resource_type", n.resourceType.dbtName());
+      o.strNN("package_name", n.packageName);
+      o.strNN("path", n.path);
+      o.strNN("original_file_path", n.originalFilePath);
+      o.str("unique_id", n.uniqueId);
+      o.strings("fqn", n.fqn);
+      o.strNN("alias", n.alias != null ? n.alias : n.name);
+      var g = o.g;
+      g.writeFieldName("checksum");
+      g.writeStartObject();
+      o.str("name", "sha256");
+      o.str("checksum", n.checksum != null && !n.checksum.isEmpty() ? n.checksum : hex("SHA-256", n.rawCode == null ? "" : n.rawCode));
+      g.writeEndObject();
+    }
+
+    /** Fields after config, shared by all node kinds: docs, columns, raw code, ... */
+    private void described(Node n) throws IOException {
+      var g = o.g;
+      o.strings("tags", n.tags);
+      o.strNN("description", n.description);
+      columns(n.columns);
+      o.object("meta", n.meta);
+      Object group = n.config.get("group");
+      o.str("group", group == null ? null : group.toString());
+      ConfigJson.docs(o, "docs", n.config.get("docs"));
+      o.str("patch_path", n.patchPath);
+      o.nul("build_path");
+      o.object("unrendered_config", n.unrenderedConfig);
+      o.num("created_at", createdAt);
+      o.emptyObject("config_call_dict");
+      o.emptyObject("unrendered_config_call_dict");
+      o.str("relation_name", n.isEphemeral() ? null : n.relationName);
+      o.strNN("raw_code", n.rawCode);
+      o.emptyArray("doc_blocks");
+      if (n.resourceType == ResourceType.SEED) return;
+      o.strNN("language", n.language == null ? "sql" : n.language);
+      refs(n.refs);
+      g.writeFieldName("sources");
+      g.writeStartArray();
+      for (List<String> s : n.sources) {
+        g.writeStartArray();
+        for (String part : s) g.writeString(o.mask(part == null ? "" : part));
+        g.writeEndArray();
+      }
+      g.writeEndArray();
+      o.emptyArray("metrics");
+      o.emptyArray("functions");
+      dependsOn(n);
+    }
+
+    private void refs(List<Node.RefCall> refs) throws IOException {
+      var g = o.g;
+      g.writeFieldName("refs");
+      g.writeStartArray();
+      for (Node.RefCall r : refs) {
+        g.writeStartObject();
+        o.strNN("name", r.name());
+        o.str("package", r.packageName());
+        g.writeFieldName("version");
+        Object v = r.version();
+        if (v == null) g.writeNull();
+        else if (v instanceof Number num) o.value(num);
+        else g.writeString(o.mask(v.toString()));
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+    }
+
+    private void dependsOn(Node n) throws IOException {
+      var g = o.g;
+      g.writeFieldName("depends_on");
+      g.writeStartObject();
+      o.strings("macros", n.dependsOnMacros);
+      o.strings("nodes", n.dependsOnNodes);
+      g.writeEndObject();
+    }
+
+    private void compiledPart(Node n) throws IOException {
+      var g = o.g;
+      o.str("compiled_path", n.compiledPath);
+      String code = n.compiledCode;
+      if (code != null) {
+        o.bool("compiled", true);
+        o.str("compiled_code", code);
+        o.bool("extra_ctes_injected", true);
+        g.writeFieldName("extra_ctes");
+        g.writeStartArray();
+        for (String id : n.extraCtes) {
+          Node cte = p.node(id);
+          g.writeStartObject();
+          o.str("id", id);
+          // Node keeps only the ids of inlined ephemeral models; their own compiled SQL stands for the CTE body.
+          o.strNN("sql", cte == null ? "" : cte.compiledCode);
+          g.writeEndObject();
+        }
+        g.writeEndArray();
+      }
+      g.writeFieldName("contract");
+      g.writeStartObject();
+      Object c = n.config.get("contract");
+      Map<?, ?> cm = c instanceof Map<?, ?> m ? m : Map.of();
+      o.bool("enforced", ConfigJson.truthy(cm.get("enforced"), false));
+      o.bool("alias_types", ConfigJson.truthy(cm.get("alias_types"), true));
+      o.nul("checksum");
+      g.writeEndObject();
+    }
+
+    private void columns(Map<String, Node.ColumnDef> cols) throws IOException {
+      var g = o.g;
+      g.writeFieldName("columns");
+      g.writeStartObject();
+      for (Node.ColumnDef c : cols.values()) {
+        g.writeFieldName(o.mask(c.name));
+        g.writeStartObject();
+        o.strNN("name", c.name);
+        o.strNN("description", c.description);
+        o.object("meta", c.meta);
+        o.str("data_type", c.dataType);
+        g.writeFieldName("constraints");
+        g.writeStartArray();
+        for (Map<String, Object> con : c.constraints) constraint(con);
+        g.writeEndArray();
+        g.writeFieldName("quote");
+        if (c.quote == null) g.writeNull(); else g.writeBoolean(c.quote);
+        g.writeFieldName("config");
+        g.writeStartObject();
+        o.object("meta", c.meta);
+        o.strings("tags", c.tags);
+        g.writeEndObject();
+        o.strings("tags", c.tags);
+        o.nul("granularity");
+        o.emptyArray("doc_blocks");
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    }
+
+    private static final Set<String> CONSTRAINT_TYPES =
+        Set.of("check", "not_null", "unique", "primary_key", "foreign_key", "custom");
+
+    private void constraint(Map<String, Object> con) throws IOException {
+      var g = o.g;
+      Object type = con.get("type");
+      String t = type == null ? "custom" : type.toString();
+      g.writeStartObject();
+      o.str("type", CONSTRAINT_TYPES.contains(t) ? t : "custom");
+      o.str("name", con.get("name") == null ? null : con.get("name").toString());
+      Object expr = con.get("expression");
+      o.str("expression", expr == null ? null : expr.toString());
+      o.bool("warn_unenforced", ConfigJson.truthy(con.get("warn_unenforced"), true));
+      o.bool("warn_unsupported", ConfigJson.truthy(con.get("warn_unsupported"), true));
+      o.str("to", con.get("to") == null ? null : con.get("to").toString());
+      o.strings("to_columns", ConfigJson.stringList(con.get("to_columns")));
+      g.writeEndObject();
+    }
+
+    // ---- sources ----
+
+    private void source(Node s) throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      o.str("database", s.database);
+      o.strNN("schema", s.schema);
+      o.strNN("name", s.name);
+      o.str("resource_type", "source");
+      o.strNN("package_name", s.packageName);
+      o.strNN("path", s.path);
+      o.strNN("original_file_path", s.originalFilePath);
+      o.str("unique_id", s.uniqueId);
+      o.strings("fqn", s.fqn);
+      o.strNN("source_name", s.sourceName);
+      o.strNN("source_description", s.sourceDescription);
+      o.strNN("loader", s.loader);
+      o.strNN("identifier", s.identifier != null ? s.identifier : s.name);
+      Object q = s.config.get("quoting");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> qm = q instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+      quoting("quoting", qm);
+      o.str("loaded_at_field", s.loadedAtField);
+      Object laq = s.config.get("loaded_at_query");
+      o.str("loaded_at_query", laq == null ? null : laq.toString());
+      freshness("freshness", s.freshness);
+      Object ext = s.extra.get("external");
+      if (ext instanceof Map<?, ?> em) o.field("external", em); else o.nul("external");
+      o.strNN("description", s.description);
+      columns(s.columns);
+      o.object("meta", s.meta);
+      o.object("source_meta", s.sourceMeta);
+      o.strings("tags", s.tags);
+      // config (SourceConfig)
+      g.writeFieldName("config");
+      g.writeStartObject();
+      o.bool("enabled", s.enabled());
+      o.field("event_time", s.config.get("event_time"));
+      freshness("freshness", s.freshness);
+      o.str("loaded_at_field", s.loadedAtField);
+      o.str("loaded_at_query", laq == null ? null : laq.toString());
+      o.object("meta", s.config.getOrDefault("meta", s.meta));
+      o.strings("tags", s.config.containsKey("tags") ? ConfigJson.stringList(s.config.get("tags")) : List.copyOf(s.tags));
+      for (Map.Entry<String, Object> e : s.config.entrySet()) {
+        if (SOURCE_CONFIG_KEYS.contains(e.getKey())) continue;
+        ConfigJson.writeEntry(o, e.getKey(), e.getValue(), null);
+      }
+      g.writeEndObject();
+      o.str("patch_path", s.patchPath);
+      o.object("unrendered_config", s.unrenderedConfig);
+      o.str("relation_name", s.relationName);
+      o.num("created_at", createdAt);
+      o.str("unrendered_database", s.database);
+      o.str("unrendered_schema", s.schema);
+      o.emptyArray("doc_blocks");
+      g.writeEndObject();
+    }
+
+    private static final Set<String> SOURCE_CONFIG_KEYS =
+        Set.of("enabled", "event_time", "freshness", "loaded_at_field", "loaded_at_query", "meta", "tags");
+
+    private void freshness(String field, Map<String, Object> f) throws IOException {
+      var g = o.g;
+      g.writeFieldName(field);
+      if (f == null) { g.writeNull(); return; }
+      g.writeStartObject();
+      time("warn_after", f.get("warn_after"));
+      time("error_after", f.get("error_after"));
+      Object filter = f.get("filter");
+      o.str("filter", filter == null ? null : filter.toString());
+      g.writeEndObject();
+    }
+
+    private void time(String field, Object t) throws IOException {
+      var g = o.g;
+      g.writeFieldName(field);
+      if (!(t instanceof Map<?, ?> m)) { g.writeNull(); return; }
+      g.writeStartObject();
+      Long count = ConfigJson.integer(m.get("count"));
+      if (count == null) o.nul("count"); else g.writeNumberField("count", count);
+      Object period = m.get("period");
+      String ps = period == null ? null : period.toString();
+      o.str("period", ps != null && Set.of("minute", "hour", "day").contains(ps) ? ps : null);
+      g.writeEndObject();
+    }
+
+    // ---- macros, docs, exposures ----
+
+    private void macro(MacroDef m) throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      o.strNN("name", m.name());
+      o.str("resource_type", "macro");
+      o.strNN("package_name", m.packageName());
+      o.strNN("path", m.path());
+      o.strNN("original_file_path", m.originalFilePath());
+      o.str("unique_id", m.uniqueId());
+      o.strNN("macro_sql", m.macroSql());
+      g.writeFieldName("depends_on");
+      g.writeStartObject();
+      o.strings("macros", m.dependsOnMacros() == null ? List.of() : m.dependsOnMacros());
+      g.writeEndObject();
+      o.strNN("description", m.description());
+      o.emptyObject("meta");
+      ConfigJson.docs(o, "docs", null);
+      o.nul("patch_path");
+      g.writeFieldName("arguments");
+      g.writeStartArray();
+      if (m.arguments() != null) for (String a : m.arguments()) {
+        g.writeStartObject();
+        o.strNN("name", a);
+        o.nul("type");
+        o.str("description", "");
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      o.num("created_at", createdAt);
+      o.nul("supported_languages");
+      g.writeEndObject();
+    }
+
+    private void doc(DocDef d) throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      o.strNN("name", d.name());
+      o.str("resource_type", "doc");
+      o.strNN("package_name", d.packageName());
+      o.strNN("path", d.path());
+      o.strNN("original_file_path", d.originalFilePath());
+      o.str("unique_id", d.uniqueId());
+      o.strNN("block_contents", d.blockContents());
+      g.writeEndObject();
+    }
+
+    private static final Set<String> EXPOSURE_TYPES = Set.of("dashboard", "notebook", "analysis", "ml", "application");
+    private static final Set<String> MATURITIES = Set.of("low", "medium", "high");
+
+    private void exposure(Node e) throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      o.strNN("name", e.name);
+      o.str("resource_type", "exposure");
+      o.strNN("package_name", e.packageName);
+      o.strNN("path", e.path);
+      o.strNN("original_file_path", e.originalFilePath);
+      o.str("unique_id", e.uniqueId);
+      o.strings("fqn", e.fqn);
+      Object type = e.extra.get("type");
+      o.str("type", type != null && EXPOSURE_TYPES.contains(type.toString()) ? type.toString() : "dashboard");
+      g.writeFieldName("owner");
+      g.writeStartObject();
+      Object owner = e.extra.get("owner");
+      Map<?, ?> om = owner instanceof Map<?, ?> m ? m : Map.of();
+      Object email = om.get("email");
+      g.writeFieldName("email");
+      if (email == null) g.writeNull();
+      else if (email instanceof Collection<?>) o.value(ConfigJson.stringList(email));
+      else g.writeString(o.mask(email.toString()));
+      Object oname = om.get("name");
+      o.str("name", oname == null ? null : oname.toString());
+      g.writeEndObject();
+      o.strNN("description", e.description);
+      Object label = e.extra.get("label");
+      o.str("label", label == null ? null : label.toString());
+      Object maturity = e.extra.get("maturity");
+      o.str("maturity", maturity != null && MATURITIES.contains(maturity.toString()) ? maturity.toString() : null);
+      o.object("meta", e.meta);
+      o.strings("tags", e.tags);
+      g.writeFieldName("config");
+      g.writeStartObject();
+      o.bool("enabled", e.enabled());
+      o.strings("tags", e.tags);
+      o.object("meta", e.meta);
+      g.writeEndObject();
+      o.object("unrendered_config", e.unrenderedConfig);
+      Object url = e.extra.get("url");
+      o.str("url", url == null ? null : url.toString());
+      dependsOn(e);
+      refs(e.refs);
+      g.writeFieldName("sources");
+      g.writeStartArray();
+      for (List<String> s : e.sources) o.value(s);
+      g.writeEndArray();
+      o.emptyArray("metrics");
+      o.num("created_at", createdAt);
+      g.writeEndObject();
+    }
+
+    // ---- selectors, disabled, maps ----
+
+    private void selectors() throws IOException {
+      Map<String, Object> sel = p.selectors() == null ? Map.of() : p.selectors();
+      Object list = sel.get("selectors");
+      if (list instanceof List<?> l) {
+        // selectors.yml as written: {selectors: [{name, definition, ...}]}; dbt keys them by name
+        Map<String, Object> byName = new LinkedHashMap<>();
+        for (Object s : l) {
+          if (s instanceof Map<?, ?> m && m.get("name") != null) byName.put(m.get("name").toString(), m);
+        }
+        o.field("selectors", byName);
+      } else {
+        o.field("selectors", sel);
+      }
+    }
+
+    private void disabled() throws IOException {
+      var g = o.g;
+      g.writeFieldName("disabled");
+      g.writeStartObject();
+      for (Node n : p.disabled().values()) {
+        boolean known = n.resourceType == ResourceType.SOURCE || n.resourceType == ResourceType.EXPOSURE
+            || isManifestNode(n.resourceType);
+        if (!known) continue;
+        g.writeFieldName(o.mask(n.uniqueId));
+        g.writeStartArray();
+        if (n.resourceType == ResourceType.SOURCE) source(n);
+        else if (n.resourceType == ResourceType.EXPOSURE) exposure(n);
+        else node(n);
+        g.writeEndArray();
+      }
+      g.writeEndObject();
+    }
+
+    /** parent_map and child_map over nodes, sources and exposures (lists sorted, as dbt does). */
+    private void maps(List<Node> exposures) throws IOException {
+      Map<String, Collection<String>> parents = new LinkedHashMap<>();
+      Map<String, TreeSet<String>> children = new HashMap<>();
+      List<String> order = new ArrayList<>();
+      for (Node n : p.nodes().values()) {
+        if (!isManifestNode(n.resourceType) && n.resourceType != ResourceType.EXPOSURE) continue;
+        order.add(n.uniqueId);
+        children.put(n.uniqueId, new TreeSet<>());
+      }
+      for (Node s : p.sources().values()) {
+        order.add(s.uniqueId);
+        children.put(s.uniqueId, new TreeSet<>());
+      }
+      for (String id : order) {
+        Node n = p.node(id);
+        TreeSet<String> ps = new TreeSet<>(n.dependsOnNodes);
+        parents.put(id, ps);
+        for (String parent : ps) {
+          TreeSet<String> c = children.get(parent);
+          if (c != null) c.add(id);
+        }
+      }
+      var g = o.g;
+      g.writeFieldName("parent_map");
+      g.writeStartObject();
+      for (Map.Entry<String, Collection<String>> e : parents.entrySet()) o.strings(o.mask(e.getKey()), e.getValue());
+      g.writeEndObject();
+      g.writeFieldName("child_map");
+      g.writeStartObject();
+      for (String id : order) o.strings(o.mask(id), children.get(id));
+      g.writeEndObject();
+      o.emptyObject("group_map");
+    }
+  }
+}

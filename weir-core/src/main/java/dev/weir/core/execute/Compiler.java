@@ -1,0 +1,181 @@
+package dev.weir.core.execute;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.project.Node;
+import dev.weir.core.project.ResourceType;
+import dev.weir.core.render.MacroRegistry;
+import dev.weir.core.render.Renderer;
+import dev.weir.core.util.Secrets;
+import dev.weir.jinja.JinjaCallable;
+import dev.weir.jinja.Macro;
+import dev.weir.jinja.Python;
+import dev.weir.jinja.Template;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a node into the SQL that runs: renders it in EXECUTE mode (refs resolve to relations),
+ * inlines ephemeral models as CTEs named {@code __dbt__cte__<name>}, builds generic tests from
+ * their macros, and writes the result under {@code target/compiled/}.
+ */
+public final class Compiler {
+  private static final Pattern LEADING_WITH = Pattern.compile("^(\\s*(--[^\\n]*\\n|/\\*.*?\\*/|\\s)*)with\\s", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  private static final Pattern REF_OR_SOURCE = Pattern.compile("^\\s*(ref|source)\\s*\\(.*\\)\\s*$", Pattern.DOTALL);
+
+  private final Workspace ws;
+  private final Renderer renderer;
+  private final Map<String, Template> templates;
+  private final Map<String, Compiled> ephemeralCache = new ConcurrentHashMap<>();
+
+  /** A compiled ephemeral model: its own SQL and the CTEs it needs before it. */
+  private record Compiled(String sql, LinkedHashMap<String, String> ctes) {}
+
+  public Compiler(Workspace ws) {
+    this.ws = ws;
+    this.renderer = ws.renderer();
+    this.templates = ws.loaded().templates();
+  }
+
+  /** Compiles {@code n} (fills compiledCode) and writes target/compiled. Returns the SQL. */
+  public String compile(Node n, Renderer.Warehouse wh) {
+    Compiled c = compileRaw(n, wh);
+    String sql = injectCtes(c.sql(), c.ctes());
+    n.compiledCode = sql;
+    n.compiled = true;
+    n.compiledPath = writeFile("compiled", n, sql);
+    return sql;
+  }
+
+  /** Renders an inline query (compile --inline / show --inline) as an analysis node. */
+  public String compileInline(String sql, Renderer.Warehouse wh) {
+    Node n = new Node("sql_operation." + ws.project().name() + ".inline_query", ResourceType.OPERATION, ws.project().name(), "inline_query");
+    n.originalFilePath = "<inline>";
+    n.rawCode = sql;
+    n.schema = ws.target().schema();
+    n.database = ws.target().database();
+    n.alias = "inline_query";
+    Template t = parse("<inline>", sql);
+    Renderer.RenderState st = renderer.newState(n, Renderer.Mode.EXECUTE);
+    String out = renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, Map.of());
+    LinkedHashMap<String, String> ctes = new LinkedHashMap<>();
+    for (Node e : st.ephemerals) addEphemeral(e, wh, ctes);
+    return injectCtes(out, ctes);
+  }
+
+  private Template parse(String name, String sql) {
+    try {
+      return renderer.environment().parse(name, sql);
+    } catch (dev.weir.jinja.JinjaException e) {
+      throw WeirException.compile(name, e.line(), "Jinja syntax error: " + e.getMessage(), e);
+    }
+  }
+
+  private Compiled compileRaw(Node n, Renderer.Warehouse wh) {
+    Renderer.RenderState st = renderer.newState(n, Renderer.Mode.EXECUTE);
+    String sql;
+    if (n.resourceType == ResourceType.TEST && n.testMetadata != null) {
+      sql = compileGenericTest(n, wh, st);
+    } else {
+      Template t = templates.get(n.uniqueId);
+      if (t == null) throw new IllegalStateException("No template for " + n.uniqueId);
+      sql = renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, Map.of());
+    }
+    LinkedHashMap<String, String> ctes = new LinkedHashMap<>();
+    for (Node e : st.ephemerals) addEphemeral(e, wh, ctes);
+    return new Compiled(sql.strip(), ctes);
+  }
+
+  private void addEphemeral(Node e, Renderer.Warehouse wh, LinkedHashMap<String, String> ctes) {
+    String name = "__dbt__cte__" + e.name;
+    if (ctes.containsKey(name)) return;
+    Compiled c = ephemeralCache.computeIfAbsent(e.uniqueId, id -> compileRaw(e, wh));
+    for (Map.Entry<String, String> dep : c.ctes().entrySet()) ctes.putIfAbsent(dep.getKey(), dep.getValue());
+    ctes.put(name, c.sql());
+  }
+
+  static String injectCtes(String sql, LinkedHashMap<String, String> ctes) {
+    if (ctes.isEmpty()) return sql;
+    StringBuilder defs = new StringBuilder();
+    for (Map.Entry<String, String> e : ctes.entrySet()) {
+      if (defs.length() > 0) defs.append(",\n");
+      defs.append(e.getKey()).append(" as (\n").append(e.getValue()).append("\n)");
+    }
+    var m = LEADING_WITH.matcher(sql);
+    if (m.find()) {
+      return sql.substring(0, m.end()) + defs + ",\n" + sql.substring(m.end());
+    }
+    return "with " + defs + "\n" + sql;
+  }
+
+  @SuppressWarnings("unchecked")
+  private String compileGenericTest(Node n, Renderer.Warehouse wh, Renderer.RenderState st) {
+    Node.TestMetadata tm = n.testMetadata;
+    String macroName = "test_" + tm.name();
+    MacroRegistry macros = renderer.macros();
+    Object macro = tm.namespace() != null ? macros.find(tm.namespace(), macroName) : macros.lookup(n.packageName, macroName);
+    if (macro == null && tm.namespace() == null) macro = macros.find(MacroRegistry.INTERNAL, macroName);
+    if (!(macro instanceof Macro m)) {
+      throw WeirException.compile(n.patchPath, lineOf(n), "Generic test '" + (tm.namespace() == null ? "" : tm.namespace() + ".")
+          + tm.name() + "' was not found: no macro 'test_" + tm.name() + "' in macros/ or tests/generic/", null);
+    }
+    var ctx = renderer.context(n, Renderer.Mode.EXECUTE, wh, st, Map.of());
+    Map<String, Object> kwargs = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : tm.kwargs().entrySet()) kwargs.put(e.getKey(), renderArg(n, e.getValue(), wh, st));
+    try {
+      return Python.str(((JinjaCallable) m).call(ctx, List.of(), kwargs));
+    } catch (dev.weir.jinja.JinjaException e) {
+      throw WeirException.compile(n.patchPath, lineOf(n), "Compilation Error in test " + n.name + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw WeirException.compile(n.patchPath, lineOf(n), "Compilation Error in test " + n.name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int lineOf(Node n) {
+    Object l = n.extra.get("yaml_line");
+    return l instanceof Integer i ? i : 0;
+  }
+
+  private Object renderArg(Node n, Object v, Renderer.Warehouse wh, Renderer.RenderState st) {
+    if (v instanceof String s) {
+      String src = s.contains("{{") || s.contains("{%") ? s : REF_OR_SOURCE.matcher(s).matches() ? "{{ " + s + " }}" : null;
+      if (src == null) return s;
+      Template t = parse(n.patchPath == null ? n.name : n.patchPath, src);
+      return renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, Map.of());
+    }
+    return v;
+  }
+
+  /** Writes SQL under target/{kind}/{package}/{path}; returns the path written (relative to the project). */
+  public String writeFile(String kind, Node n, String sql) {
+    String relPath = n.resourceType == ResourceType.TEST && n.testMetadata != null
+        ? parentOf(n.originalFilePath) + n.name + ".sql" : n.originalFilePath;
+    Path out = ws.targetDir().resolve(kind).resolve(n.packageName).resolve(relPath);
+    try {
+      Files.createDirectories(out.getParent());
+      Files.writeString(out, Secrets.mask(sql));
+    } catch (IOException e) {
+      ws.console().warn("Cannot write " + out + ": " + e.getMessage());
+    }
+    return ws.projectDir().relativize(out).toString();
+  }
+
+  private static String parentOf(String p) {
+    if (p == null) return "";
+    int i = p.lastIndexOf('/');
+    return i < 0 ? p + "/" : p + "/";
+  }
+
+  /** For error messages listing what a failed compile touched. */
+  static List<String> names(List<Node> nodes) {
+    List<String> out = new ArrayList<>();
+    for (Node n : nodes) out.add(n.name);
+    return out;
+  }
+}

@@ -1,0 +1,25 @@
+package dev.weir.core.execute;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The flags of one invocation, with dbt's names. Built by the CLI, read everywhere else.
+ */
+public record Options(String command, Path projectDir, Path profilesDir, String target, Map<String, Object> vars,
+                      List<String> select, List<String> exclude, String selector, String indirectSelection,
+                      int threads, boolean fullRefresh, boolean failFast, boolean empty, boolean strict,
+                      boolean debug, boolean useParseCache, Duration lockTimeout, Map<String, String> env) {
+
+  public static Options defaults(String command, Path projectDir, Map<String, String> env) {
+    return new Options(command, projectDir, null, null, Map.of(), List.of(), List.of(), null, null, 0, false, false,
+        false, false, false, true, Duration.ofSeconds(60), env);
+  }
+
+  public Options withSelect(List<String> s) {
+    return new Options(command, projectDir, profilesDir, target, vars, s, exclude, selector, indirectSelection, threads,
+        fullRefresh, failFast, empty, strict, debug, useParseCache, lockTimeout, env);
+  }
+}

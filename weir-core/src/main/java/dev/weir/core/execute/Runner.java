@@ -1,0 +1,302 @@
+package dev.weir.core.execute;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.engine.Dialect;
+import dev.weir.core.engine.Engine;
+import dev.weir.core.engine.QueryResult;
+import dev.weir.core.engine.Relation;
+import dev.weir.core.engine.RelationType;
+import dev.weir.core.engine.Session;
+import dev.weir.core.graph.ReadyQueue;
+import dev.weir.core.project.Node;
+import dev.weir.core.project.ResourceType;
+import dev.weir.core.render.Renderer;
+import dev.weir.core.util.Console;
+import dev.weir.jinja.Python;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs selected nodes in dependency order on a pool of {@code --threads} workers: a node starts
+ * as soon as its selected parents have finished; a failed node skips its descendants;
+ * {@code --fail-fast} stops everything at the first failure. Each worker thread uses its own
+ * warehouse session.
+ */
+public final class Runner {
+  private final Workspace ws;
+  private final Compiler compiler;
+  private final Materializer materializer;
+  private final Console console;
+  private final boolean compileOnly;
+  private final Map<Thread, Session> sessions = new ConcurrentHashMap<>();
+  private final AtomicInteger started = new AtomicInteger();
+
+  public Runner(Workspace ws, boolean compileOnly) {
+    this.ws = ws;
+    this.compiler = new Compiler(ws);
+    this.console = ws.console();
+    this.compileOnly = compileOnly;
+    this.materializer = new Materializer(ws, compiler);
+  }
+
+  public Compiler compiler() { return compiler; }
+
+  /** A per-thread warehouse handle for rendering and running. */
+  final class ThreadWarehouse implements Renderer.Warehouse {
+    @Override public Session session() {
+      return sessions.computeIfAbsent(Thread.currentThread(), t -> engine().openSession());
+    }
+
+    @Override public boolean fullRefresh() { return ws.options().fullRefresh(); }
+  }
+
+  /** The warehouse, opened on first use; compile-only runs open it read-only. */
+  private Engine engine() { return ws.engine(compileOnly); }
+
+  public RunSummary run(List<String> ids) { return run(ids, ws.graph()); }
+
+  public RunSummary run(List<String> ids, dev.weir.core.graph.Graph graph) {
+    long t0 = System.nanoTime();
+    ws.renderer().setSelectedResources(ids);
+    // Ephemeral models never run by themselves: they are inlined where referenced.
+    List<String> runnable = new ArrayList<>();
+    for (String id : ids) {
+      Node n = ws.project().node(id);
+      if (n != null && !n.isEphemeral() && n.resourceType != ResourceType.SOURCE) runnable.add(id);
+    }
+    int total = runnable.size();
+    List<NodeResult> results = Collections.synchronizedList(new ArrayList<>());
+    if (total == 0) {
+      console.warn("Nothing to do. Try checking your model configs and model specification args");
+      return summary(results, t0);
+    }
+    if (!compileOnly) createSchemas(runnable);
+
+    ReadyQueue queue = graph.readyQueue(runnable);
+    int threads = Math.max(1, ws.target().threads());
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r);
+      t.setDaemon(true);
+      return t;
+    });
+    LinkedBlockingQueue<NodeResult> done = new LinkedBlockingQueue<>();
+    Set<String> inFlight = new LinkedHashSet<>();
+    boolean stopping = false;
+    try {
+      while (true) {
+        if (!stopping) {
+          for (String id : queue.takeReady()) {
+            inFlight.add(id);
+            Node n = ws.project().node(id);
+            int index = started.incrementAndGet();
+            pool.submit(() -> done.add(runOne(n, index, total)));
+          }
+        }
+        if (inFlight.isEmpty()) break;
+        NodeResult r = done.poll(1, TimeUnit.HOURS);
+        if (r == null) continue;
+        inFlight.remove(r.uniqueId());
+        results.add(r);
+        if (r.status().isFailure()) {
+          for (String skipped : queue.fail(r.uniqueId())) {
+            Node s = ws.project().node(skipped);
+            if (s != null && runnable.contains(skipped)) {
+              results.add(skipped(s, "Skipping because of an upstream failure: " + r.uniqueId()));
+              int idx = started.incrementAndGet();
+              console.info(String.format("%d of %d SKIP relation %s ............ [%s]", idx, total,
+                  describe(s), console.paint(Console.YELLOW, "SKIP")));
+            }
+          }
+          if (ws.options().failFast() && !stopping) {
+            stopping = true;
+            console.warn("Fail fast: stopping after the first failure (" + r.uniqueId() + ")");
+            for (Session s : sessions.values()) s.cancel();
+          }
+        } else {
+          queue.complete(r.uniqueId());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      for (Session s : sessions.values()) s.cancel();
+    } finally {
+      pool.shutdownNow();
+      try {
+        pool.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      for (Session s : sessions.values()) {
+        try {
+          s.close();
+        } catch (RuntimeException ignored) {
+          // closing after a failure
+        }
+      }
+      sessions.clear();
+    }
+    if (stopping) {
+      Set<String> seen = new LinkedHashSet<>();
+      for (NodeResult r : results) seen.add(r.uniqueId());
+      for (String id : runnable) {
+        if (!seen.contains(id)) results.add(skipped(ws.project().node(id), "Skipped: --fail-fast stopped the run"));
+      }
+    }
+    return summary(results, t0);
+  }
+
+  private RunSummary summary(List<NodeResult> results, long t0) {
+    Map<String, Object> args = new LinkedHashMap<>();
+    args.put("which", ws.options().command());
+    args.put("select", ws.options().select());
+    args.put("exclude", ws.options().exclude());
+    args.put("full_refresh", ws.options().fullRefresh());
+    args.put("threads", ws.target().threads());
+    args.put("target", ws.target().name());
+    return new RunSummary(ws.invocationId(), ws.options().command(), Instant.now(), (System.nanoTime() - t0) / 1e9,
+        new ArrayList<>(results), args);
+  }
+
+  private void createSchemas(List<String> ids) {
+    Set<String> done = new LinkedHashSet<>();
+    try (Session s = engine().openSession()) {
+      for (String id : ids) {
+        Node n = ws.project().node(id);
+        if (n == null || n.resourceType == ResourceType.TEST || n.schema == null) continue;
+        String key = n.database + "." + n.schema;
+        if (done.add(key) && !s.schemaExists(n.database, n.schema)) s.createSchema(n.database, n.schema);
+      }
+    }
+  }
+
+  private NodeResult skipped(Node n, String msg) {
+    Instant now = Instant.now();
+    return new NodeResult(n.uniqueId, NodeResult.Status.SKIPPED, msg, null, now, now, now, now, 0,
+        Thread.currentThread().getName(), Map.of(), n.compiledCode, n.relationName);
+  }
+
+  static String describe(Node n) {
+    String kind = switch (n.resourceType) {
+      case SEED -> "seed file";
+      case TEST -> "test";
+      default -> "sql " + (n.materialized() == null ? "" : n.materialized()) + " model";
+    };
+    return n.resourceType == ResourceType.TEST ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
+  }
+
+  private NodeResult runOne(Node n, int index, int total) {
+    String desc = describe(n);
+    console.info(String.format("%d of %d START %s %s [RUN]", index, total, desc, dots(desc)));
+    Instant cs = Instant.now();
+    long t = System.nanoTime();
+    ThreadWarehouse wh = new ThreadWarehouse();
+    NodeResult result;
+    try {
+      String sql = n.resourceType == ResourceType.SEED ? null : compiler.compile(n, wh);
+      Instant ce = Instant.now();
+      if (compileOnly) {
+        result = new NodeResult(n.uniqueId, NodeResult.Status.SUCCESS, "Compiled", null, cs, ce, ce, ce,
+            (System.nanoTime() - t) / 1e9, Thread.currentThread().getName(), Map.of(), sql, n.relationName);
+      } else {
+        Materializer.Outcome o = materializer.run(n, sql, wh);
+        Instant ee = Instant.now();
+        result = new NodeResult(n.uniqueId, o.status(), o.message(), o.failures(), cs, ce, ce, ee,
+            (System.nanoTime() - t) / 1e9, Thread.currentThread().getName(), o.adapterResponse(), n.compiledCode, n.relationName);
+      }
+    } catch (WeirException e) {
+      result = error(n, e.describe(), cs, t);
+    } catch (RuntimeException e) {
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+      result = error(n, "Runtime Error in " + n.resourceType.dbtName() + " " + n.name + " (" + n.originalFilePath + ")\n  " + msg, cs, t);
+    }
+    report(n, result, index, total, desc);
+    return result;
+  }
+
+  private NodeResult error(Node n, String msg, Instant cs, long t) {
+    Instant now = Instant.now();
+    NodeResult.Status st = n.resourceType == ResourceType.TEST ? NodeResult.Status.ERROR : NodeResult.Status.ERROR;
+    return new NodeResult(n.uniqueId, st, msg, null, cs, now, now, now, (System.nanoTime() - t) / 1e9,
+        Thread.currentThread().getName(), Map.of(), n.compiledCode, n.relationName);
+  }
+
+  private void report(Node n, NodeResult r, int index, int total, String desc) {
+    String secs = String.format("%.2fs", r.executionTime());
+    String status;
+    String verb;
+    switch (r.status()) {
+      case SUCCESS -> {
+        verb = console.paint(Console.GREEN, "OK") + " " + (compileOnly ? "compiled " : n.resourceType == ResourceType.SEED ? "loaded " : "created ");
+        status = console.paint(Console.GREEN, r.message() == null ? "OK" : r.message()) + " in " + secs;
+      }
+      case PASS -> {
+        verb = console.paint(Console.GREEN, "PASS") + " ";
+        status = console.paint(Console.GREEN, "PASS") + " in " + secs;
+      }
+      case WARN -> {
+        verb = console.paint(Console.YELLOW, "WARN " + r.failures()) + " ";
+        status = console.paint(Console.YELLOW, "WARN " + r.failures()) + " in " + secs;
+      }
+      case FAIL -> {
+        verb = console.paint(Console.RED, "FAIL " + r.failures()) + " ";
+        status = console.paint(Console.RED, "FAIL " + r.failures()) + " in " + secs;
+      }
+      default -> {
+        verb = console.paint(Console.RED, "ERROR") + " creating ";
+        status = console.paint(Console.RED, "ERROR") + " in " + secs;
+      }
+    }
+    String line = String.format("%d of %d %s%s %s [%s]", index, total, verb, desc, dots(desc), status);
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("node", n.uniqueId);
+    fields.put("status", r.status().dbtName());
+    fields.put("execution_time", r.executionTime());
+    if (r.failures() != null) fields.put("failures", r.failures());
+    Object rows = r.adapterResponse().get("rows_affected");
+    if (rows != null) fields.put("rows_affected", rows);
+    console.event(r.status().isFailure() ? Console.Level.ERROR : Console.Level.INFO, line, fields);
+  }
+
+  private static String dots(String desc) {
+    int n = Math.max(3, 60 - desc.length());
+    return ".".repeat(n);
+  }
+
+  /** Runs a query for {@code show}: compiles, limits and fetches. */
+  public QueryResult show(String sql, long limit) {
+    ThreadWarehouse wh = new ThreadWarehouse();
+    try {
+      Dialect d = engine().dialect();
+      return wh.session().query(limit >= 0 ? d.limit(sql, limit) : sql, -1);
+    } finally {
+      Session s = sessions.remove(Thread.currentThread());
+      if (s != null) s.close();
+    }
+  }
+
+  /** Renders with a live session on this thread (compile --inline, run-operation). */
+  public <T> T withWarehouse(java.util.function.Function<Renderer.Warehouse, T> f) {
+    try {
+      return f.apply(new ThreadWarehouse());
+    } finally {
+      Session s = sessions.remove(Thread.currentThread());
+      if (s != null) s.close();
+    }
+  }
+
+  static String str(Object o) { return o == null ? null : Python.str(o); }
+
+  static Relation relation(Node n) { return new Relation(n.database, n.schema, n.alias, RelationType.UNKNOWN); }
+}

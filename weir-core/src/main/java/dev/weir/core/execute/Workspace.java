@@ -1,0 +1,185 @@
+package dev.weir.core.execute;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.engine.Engine;
+import dev.weir.core.engine.EngineFactory;
+import dev.weir.core.engine.EngineOptions;
+import dev.weir.core.engine.Engines;
+import dev.weir.core.engine.TargetConfig;
+import dev.weir.core.graph.Graph;
+import dev.weir.core.graph.IndirectSelection;
+import dev.weir.core.graph.SelectionRequest;
+import dev.weir.core.graph.Selector;
+import dev.weir.core.graph.Selectors;
+import dev.weir.core.project.Node;
+import dev.weir.core.project.Profiles;
+import dev.weir.core.project.Project;
+import dev.weir.core.project.ProjectLoader;
+import dev.weir.core.project.ProjectSettings;
+import dev.weir.core.project.ResourceType;
+import dev.weir.core.render.Renderer;
+import dev.weir.core.util.Console;
+import dev.weir.core.util.Secrets;
+import dev.weir.jinja.JinjaEnvironment;
+import dev.weir.jinja.Python;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One invocation's view of a project: settings, target, the loaded project and its graph, and
+ * the warehouse (opened on first use). Commands are thin layers over this.
+ */
+public final class Workspace implements AutoCloseable {
+  private final Options opts;
+  private final Console console;
+  private final String invocationId = UUID.randomUUID().toString();
+  private final Instant startedAt = Instant.now();
+  private final Path projectDir;
+  private ProjectSettings settings;
+  private TargetConfig target;
+  private EngineFactory factory;
+  private ProjectLoader.Loaded loaded;
+  private Graph graph;
+  private Engine engine;
+
+  public Workspace(Options opts, Console console) {
+    this.opts = opts;
+    this.console = console;
+    this.projectDir = opts.projectDir().toAbsolutePath().normalize();
+  }
+
+  public Options options() { return opts; }
+
+  public Console console() { return console; }
+
+  public String invocationId() { return invocationId; }
+
+  public Instant startedAt() { return startedAt; }
+
+  public Path projectDir() { return projectDir; }
+
+  public ProjectSettings settings() {
+    if (settings == null) settings = ProjectLoader.readSettings(projectDir, console::warn, opts.strict());
+    return settings;
+  }
+
+  public Path targetDir() { return projectDir.resolve(settings().targetPath()); }
+
+  /** The resolved profile target (env_var in profiles.yml rendered; secrets registered for masking). */
+  public TargetConfig target() {
+    if (target != null) return target;
+    ProjectSettings s = settings();
+    Profiles.Located located = Profiles.locate(projectDir, opts.profilesDir(), opts.env()::get);
+    JinjaEnvironment env = new JinjaEnvironment();
+    Map<String, Object> ctx = new LinkedHashMap<>();
+    ctx.put("env_var", (dev.weir.jinja.JinjaCallable) (c, a, k) -> {
+      String name = Python.str(a.get(0));
+      String v = opts.env().get(name);
+      if (v == null) {
+        if (a.size() > 1) return a.get(1);
+        throw new WeirException(WeirException.Kind.USAGE, "Env var required but not provided: '" + name + "' (used in "
+            + located.file() + ")");
+      }
+      if (Secrets.isSecretEnvName(name)) Secrets.register(v);
+      return v;
+    });
+    ctx.put("var", (dev.weir.jinja.JinjaCallable) (c, a, k) -> {
+      String name = Python.str(a.get(0));
+      if (opts.vars().containsKey(name)) return opts.vars().get(name);
+      if (a.size() > 1) return a.get(1);
+      throw new WeirException(WeirException.Kind.USAGE, "Required var '" + name + "' not found (used in " + located.file() + ")");
+    });
+    target = Profiles.resolve(projectDir, s, located, opts.target(), str -> {
+      try {
+        return env.parse(String.valueOf(located.file()), str).render(ctx);
+      } catch (dev.weir.jinja.JinjaException e) {
+        if (e.getCause() instanceof WeirException we) throw we;
+        throw new WeirException(WeirException.Kind.PROJECT, String.valueOf(located.file()), e.line(), e.getMessage(), e);
+      }
+    }, opts.threads());
+    factory = Engines.forType(target.type());
+    for (String key : factory.secretKeys()) {
+      Object v = target.settings().get(key);
+      if (v != null) Secrets.register(String.valueOf(v));
+    }
+    return target;
+  }
+
+  public EngineFactory engineFactory() {
+    target();
+    return factory;
+  }
+
+  /** Loads (once) and returns the project. */
+  public ProjectLoader.Loaded loaded() {
+    if (loaded != null) return loaded;
+    TargetConfig t = target();
+    long start = System.nanoTime();
+    Map<String, Object> flags = new LinkedHashMap<>();
+    flags.put("FULL_REFRESH", opts.fullRefresh());
+    flags.put("WHICH", opts.command());
+    flags.put("STORE_FAILURES", false);
+    flags.put("FAIL_FAST", opts.failFast());
+    flags.put("EMPTY", opts.empty());
+    ProjectLoader.Request req = new ProjectLoader.Request(projectDir, t, factory.dialect(t), opts.vars(), opts.env()::get,
+        opts.strict(), console::warn, console::info, console::debug, invocationId, startedAt, flags);
+    loaded = ProjectLoader.load(req, settings());
+    console.debug(String.format("Loaded project %s in %.3fs", loaded.project().name(), (System.nanoTime() - start) / 1e9));
+    return loaded;
+  }
+
+  public Project project() { return loaded().project(); }
+
+  public Renderer renderer() { return loaded().renderer(); }
+
+  public Graph graph() {
+    if (graph == null) {
+      List<Node> all = new ArrayList<>(project().nodes().values());
+      all.addAll(project().sources().values());
+      graph = Graph.of(all);
+    }
+    return graph;
+  }
+
+  /** Selected unique ids of the given resource types, in topological order. */
+  public List<String> select(Set<ResourceType> types) {
+    Selectors selectors = project().selectors().isEmpty() ? Selectors.empty() : Selectors.parse(project().selectors());
+    IndirectSelection mode = opts.indirectSelection() == null ? IndirectSelection.EAGER
+        : IndirectSelection.valueOf(opts.indirectSelection().toUpperCase(java.util.Locale.ROOT));
+    SelectionRequest req = new SelectionRequest(opts.select(), opts.exclude(), opts.selector(), selectors, mode, projectDir);
+    if (opts.select().isEmpty() && opts.selector() == null) req = req.withDefaultSelector();
+    Selector.Result result = new Selector().run(graph(), req);
+    for (String u : result.unmatched()) console.warn("The selection criterion '" + u + "' does not match any enabled nodes");
+    Set<String> chosen = new LinkedHashSet<>();
+    for (String id : graph().topologicalOrder(result.selected())) {
+      Node n = project().node(id);
+      if (n != null && types.contains(n.resourceType)) chosen.add(id);
+    }
+    return new ArrayList<>(chosen);
+  }
+
+  /** Opens the warehouse (once). Read-only commands avoid the write lock where the engine allows it. */
+  public Engine engine(boolean readOnly) {
+    if (engine == null) {
+      TargetConfig t = target();
+      EngineOptions eo = new EngineOptions(targetDir(), readOnly, opts.lockTimeout(), "weir " + opts.command(), console::warn);
+      engine = factory.open(t, eo);
+    }
+    return engine;
+  }
+
+  @Override
+  public void close() {
+    if (engine != null) {
+      engine.close();
+      engine = null;
+    }
+  }
+}

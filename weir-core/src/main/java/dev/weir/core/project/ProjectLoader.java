@@ -1,0 +1,1023 @@
+package dev.weir.core.project;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.engine.Dialect;
+import dev.weir.core.engine.Relation;
+import dev.weir.core.engine.TargetConfig;
+import dev.weir.core.render.MacroRegistry;
+import dev.weir.core.render.Renderer;
+import dev.weir.core.util.Suggest;
+import dev.weir.core.util.Yaml;
+import dev.weir.core.util.Yaml.YList;
+import dev.weir.core.util.Yaml.YMap;
+import dev.weir.jinja.BlockDef;
+import dev.weir.jinja.JinjaEnvironment;
+import dev.weir.jinja.JinjaException;
+import dev.weir.jinja.Macro;
+import dev.weir.jinja.Python;
+import dev.weir.jinja.Template;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Loads a dbt project: dbt_project.yml, macros, models, seeds, tests, analyses, properties YAML
+ * and docs, resolving configs through dbt's hierarchy (dbt_project.yml → properties YAML → in-file
+ * config()) and refs into dependencies. SQL files are parsed and rendered in PARSE mode in parallel.
+ */
+public final class ProjectLoader {
+
+  /** What a load needs besides the project folder. */
+  public record Request(Path projectDir, TargetConfig target, Dialect dialect, Map<String, Object> cliVars,
+                        Function<String, String> env, boolean strict, Consumer<String> warn, Consumer<String> info,
+                        Consumer<String> debug, String invocationId, Instant runStartedAt, Map<String, Object> flags) {}
+
+  /** The result: the project and the renderer bound to it (templates parsed once, reused to compile). */
+  public record Loaded(Project project, Renderer renderer, Map<String, Template> templates) {}
+
+  private static final String BUILTIN_INDEX = "/dev/weir/core/macros/index.txt";
+
+  private final Request req;
+  private final ProjectSettings settings;
+  private final Path root;
+  private final String pkg;
+  private final List<String> warnings = new ArrayList<>();
+  private final Map<String, Template> templates = new ConcurrentHashMap<>();
+  private final Map<String, DocDef> docs = new LinkedHashMap<>();
+  private final Set<String> usedConfigPaths = ConcurrentHashMap.newKeySet();
+  private final List<String> allConfigPaths = new ArrayList<>();
+  private final JinjaEnvironment env = new JinjaEnvironment();
+
+  private ProjectLoader(Request req, ProjectSettings settings) {
+    this.req = req;
+    this.settings = settings;
+    this.root = req.projectDir();
+    this.pkg = settings.name();
+  }
+
+  public static ProjectSettings readSettings(Path projectDir, Consumer<String> warn, boolean strict) {
+    return DbtProjectFile.load(projectDir, warn, strict);
+  }
+
+  public static Loaded load(Request req, ProjectSettings settings) {
+    return new ProjectLoader(req, settings).run();
+  }
+
+  private void warn(String msg) {
+    warnings.add(msg);
+    req.warn().accept(msg);
+  }
+
+  private Loaded run() {
+    MacroRegistry macros = new MacroRegistry(pkg);
+    loadBuiltinMacros(macros);
+    for (String mp : settings.macroPaths()) loadMacroFiles(macros, files(mp, ".sql"));
+    for (String tp : settings.testPaths()) loadMacroFiles(macros, files(tp + "/generic", ".sql"));
+    macros.freeze();
+    Renderer renderer = new Renderer(env, settings, req.target(), req.dialect(), req.cliVars(), req.env(), macros,
+        req.invocationId(), req.runStartedAt(), req.flags(), req.info(), req.debug());
+
+    List<Node> nodes = new ArrayList<>();
+    for (String mp : settings.modelPaths()) {
+      for (Path f : files(mp, ".py")) {
+        throw WeirException.project(rel(f), 1, "Python models are not supported: Weir runs SQL models (Java only, no Python runtime). Rewrite "
+            + rel(f) + " as a .sql model.");
+      }
+      for (Path f : files(mp, ".sql")) nodes.add(sqlNode(f, mp, ResourceType.MODEL));
+      for (Path f : files(mp, ".md")) loadDocs(f);
+    }
+    for (String dp : settings.docsPaths()) for (Path f : files(dp, ".md")) loadDocs(f);
+    for (String sp : settings.seedPaths()) {
+      for (Path f : files(sp, ".csv")) nodes.add(seedNode(f, sp));
+    }
+    for (String tp : settings.testPaths()) {
+      for (Path f : files(tp, ".sql")) {
+        if (rel(f).startsWith(tp + "/generic/")) continue;
+        nodes.add(sqlNode(f, tp, ResourceType.TEST));
+      }
+    }
+    for (String ap : settings.analysisPaths()) for (Path f : files(ap, ".sql")) nodes.add(sqlNode(f, ap, ResourceType.ANALYSIS));
+
+    // Project-level configs first: in-file config.get() sees them while parsing.
+    collectConfigPaths();
+    for (Node n : nodes) {
+      Map<String, Object> projectConfig = projectConfig(n);
+      n.config.putAll(projectConfig);
+    }
+
+    // Properties YAML: patches for nodes, sources, generic tests.
+    Properties props = new Properties();
+    List<Path> yamls = new ArrayList<>();
+    for (String p : distinct(settings.modelPaths(), settings.seedPaths(), settings.analysisPaths(),
+        settings.snapshotPaths(), settings.macroPaths(), settings.testPaths())) {
+      yamls.addAll(files(p, ".yml"));
+      yamls.addAll(files(p, ".yaml"));
+    }
+    for (Path y : yamls) props.read(y);
+
+    // Parse-render SQL nodes in parallel: records refs, sources, in-file config.
+    Map<String, Map<String, Object>> inFile = new ConcurrentHashMap<>();
+    nodes.parallelStream().filter(n -> n.resourceType != ResourceType.SEED).forEach(n -> {
+      Template t = templates.get(n.uniqueId);
+      Renderer.RenderState st = renderer.newState(n, Renderer.Mode.PARSE);
+      renderer.render(t, n, Renderer.Mode.PARSE, null, st, Map.of());
+      if (!st.inFileConfig.isEmpty()) inFile.put(n.uniqueId, st.inFileConfig);
+    });
+
+    Map<String, Node> byId = new LinkedHashMap<>();
+    Map<String, Node> disabled = new LinkedHashMap<>();
+    Map<String, String> namesSeen = new HashMap<>();
+    for (Node n : nodes) {
+      String key = n.resourceType.dbtName() + ":" + n.name;
+      if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED) key = "relation:" + n.name;
+      String prev = namesSeen.putIfAbsent(key, n.originalFilePath);
+      if (prev != null) {
+        throw WeirException.project(n.originalFilePath, 0, "Duplicate name: " + n.resourceType.dbtName() + " '" + n.name
+            + "' is defined in both " + prev + " and " + n.originalFilePath + ". Node names must be unique within a project.");
+      }
+      // YAML config then in-file config() on top of project config.
+      Properties.Patch patch = props.patches.get(n.resourceType.dbtName() + ":" + n.name);
+      if (patch != null) {
+        patch.used = true;
+        props.applyPatch(n, patch);
+      }
+      Map<String, Object> f = inFile.get(n.uniqueId);
+      if (f != null) ConfigKeys.merge(n.config, f);
+      finishConfig(n);
+    }
+    for (Properties.Patch p : props.patches.values()) {
+      if (!p.used) {
+        String kind = p.kind;
+        Collection<String> names = nodes.stream().filter(n -> n.resourceType.dbtName().equals(kind)).map(n -> n.name).toList();
+        warn(p.file + ":" + p.line + ": " + kind + " '" + p.name + "' is described here but no such " + kind + " exists."
+            + Suggest.didYouMean(p.name, names));
+      }
+    }
+
+    // Sources.
+    Map<String, Node> sources = new LinkedHashMap<>();
+    for (Node s : props.sources) {
+      Map<String, Object> cfg = projectConfigFor(settings.sources(), s.fqn, "sources");
+      Map<String, Object> own = new LinkedHashMap<>(s.config);
+      s.config.clear();
+      s.config.put("enabled", true);
+      ConfigKeys.merge(s.config, cfg);
+      ConfigKeys.merge(s.config, own);
+      if (s.enabled()) sources.put(s.uniqueId, s);
+      else disabled.put(s.uniqueId, s);
+    }
+
+    // Names, schemas and relations.
+    for (Node n : nodes) {
+      if (!n.enabled()) {
+        disabled.put(n.uniqueId, n);
+        continue;
+      }
+      byId.put(n.uniqueId, n);
+    }
+    resolveNames(renderer, byId.values());
+    for (Node s : sources.values()) s.relationName = req.dialect().render(Relation.of(s.database, s.schema, s.identifier));
+
+    // Generic tests from YAML (need the attached nodes' names).
+    for (Node t : props.genericTests(byId, sources)) {
+      Map<String, Object> own = new LinkedHashMap<>(t.config);
+      t.config.clear();
+      t.config.putAll(defaultConfig(ResourceType.TEST));
+      ConfigKeys.merge(t.config, projectConfigFor(settings.tests(), t.fqn, "tests"));
+      ConfigKeys.merge(t.config, own);
+      finishConfig(t);
+      if (!t.enabled()) {
+        disabled.put(t.uniqueId, t);
+        continue;
+      }
+      Node prev = byId.put(t.uniqueId, t);
+      if (prev != null) {
+        throw WeirException.project(t.patchPath, 0, "Duplicate test: '" + t.name + "' is declared twice (" + t.patchPath + ")");
+      }
+    }
+    resolveNames(renderer, byId.values().stream().filter(n -> n.resourceType == ResourceType.TEST).toList());
+
+    // Refs and sources → dependencies.
+    Resolution resolution = new Resolution(byId, sources, disabled);
+    for (Node n : byId.values()) resolution.link(n);
+
+    warnUnusedConfigPaths(nodes);
+
+    Project project = new Project(root, pkg, settings.version(), req.target().profileName(), settings,
+        byId, sources, disabled, macros.defs(), docs, props.selectors(root), warnings);
+    renderer.setResolver(resolution.resolver(project));
+    return new Loaded(project, renderer, templates);
+  }
+
+  @SafeVarargs
+  private static List<String> distinct(List<String>... lists) {
+    Set<String> s = new java.util.LinkedHashSet<>();
+    for (List<String> l : lists) s.addAll(l);
+    return new ArrayList<>(s);
+  }
+
+  // ------------------------------------------------------------------ files
+
+  private List<Path> files(String folder, String ext) {
+    Path dir = root.resolve(folder);
+    if (!Files.isDirectory(dir)) return List.of();
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith(ext) && Files.isRegularFile(p))
+          .sorted().collect(Collectors.toList());
+    } catch (IOException e) {
+      throw WeirException.project(folder, 0, "Cannot list files: " + e.getMessage());
+    }
+  }
+
+  private String rel(Path f) {
+    return root.relativize(f).toString().replace('\\', '/');
+  }
+
+  private String read(Path f) {
+    try {
+      return Files.readString(f, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw WeirException.project(rel(f), 0, "Cannot read file: " + e.getMessage());
+    }
+  }
+
+  private Template parse(String name, String source) {
+    try {
+      return env.parse(name, source);
+    } catch (JinjaException e) {
+      throw WeirException.compile(name, e.line(), "Jinja syntax error: " + stripPlace(e.getMessage(), name), e);
+    }
+  }
+
+  private static String stripPlace(String msg, String file) {
+    if (msg != null && msg.startsWith(file + ":")) {
+      int i = msg.indexOf(": ", file.length());
+      if (i > 0) return msg.substring(i + 2);
+    }
+    return msg;
+  }
+
+  // ------------------------------------------------------------------ macros
+
+  private void loadBuiltinMacros(MacroRegistry macros) {
+    try (InputStream in = ProjectLoader.class.getResourceAsStream(BUILTIN_INDEX)) {
+      if (in == null) throw new IllegalStateException("Weir's built-in macros are missing from the class path");
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        String file = line.trim();
+        if (file.isEmpty()) continue;
+        try (InputStream m = ProjectLoader.class.getResourceAsStream("/dev/weir/core/macros/" + file)) {
+          String src = new String(m.readAllBytes(), StandardCharsets.UTF_8);
+          registerMacros(macros, MacroRegistry.INTERNAL, "macros/" + file, src);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void loadMacroFiles(MacroRegistry macros, List<Path> files) {
+    List<Object[]> parsed = files.parallelStream().map(f -> new Object[] {rel(f), read(f)}).toList();
+    for (Object[] p : parsed) registerMacros(macros, pkg, (String) p[0], (String) p[1]);
+  }
+
+  private void registerMacros(MacroRegistry macros, String packageName, String path, String src) {
+    Template t = parse(path, src);
+    for (Map.Entry<String, Macro> e : t.macros().entrySet()) {
+      Macro m = e.getValue();
+      String name = e.getKey();
+      if (!MacroRegistry.INTERNAL.equals(packageName) && macros.find(packageName, name) != null) {
+        throw WeirException.project(path, 0, "Duplicate macro '" + name + "' in package " + packageName
+            + ": it is defined more than once (also in " + macros.defs().get("macro." + packageName + "." + name).originalFilePath() + ")");
+      }
+      MacroDef def = new MacroDef("macro." + packageName + "." + name, name, packageName, path, path,
+          "", new ArrayList<>(m.parameterNames()), List.of(), "", 0);
+      macros.add(packageName, name, m, def);
+    }
+    for (BlockDef d : t.blocks("docs")) {
+      docs.put("doc." + packageName + "." + d.name(), new DocDef("doc." + packageName + "." + d.name(), d.name(),
+          packageName, path, path, docText(d)));
+    }
+  }
+
+  private static String docText(BlockDef d) {
+    return d.body() == null ? "" : d.body().render(Map.of());
+  }
+
+  private void loadDocs(Path f) {
+    String path = rel(f);
+    Template t = parse(path, read(f));
+    for (BlockDef d : t.blocks("docs")) {
+      String id = "doc." + pkg + "." + d.name();
+      if (docs.containsKey(id)) {
+        throw WeirException.project(path, d.line(), "Duplicate docs block '" + d.name() + "' (also in " + docs.get(id).originalFilePath() + ")");
+      }
+      docs.put(id, new DocDef(id, d.name(), pkg, path, path, docText(d).strip()));
+    }
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  private Node sqlNode(Path f, String resourceFolder, ResourceType type) {
+    String path = rel(f);
+    String within = root.resolve(resourceFolder).relativize(f).toString().replace('\\', '/');
+    String fileName = f.getFileName().toString();
+    String name = fileName.substring(0, fileName.length() - 4);
+    Node n = new Node(type.dbtName() + "." + pkg + "." + name, type, pkg, name);
+    n.path = within;
+    n.originalFilePath = path;
+    n.rawCode = read(f);
+    n.checksum = sha256(n.rawCode);
+    n.fqn = fqn(within, name);
+    n.config.putAll(defaultConfig(type));
+    templates.put(n.uniqueId, parse(path, n.rawCode));
+    return n;
+  }
+
+  private Node seedNode(Path f, String resourceFolder) {
+    String path = rel(f);
+    String within = root.resolve(resourceFolder).relativize(f).toString().replace('\\', '/');
+    String fileName = f.getFileName().toString();
+    String name = fileName.substring(0, fileName.length() - 4);
+    Node n = new Node("seed." + pkg + "." + name, ResourceType.SEED, pkg, name);
+    n.path = within;
+    n.originalFilePath = path;
+    n.rootPath = root.toString();
+    try {
+      n.checksum = sha256(Files.readString(f));
+    } catch (IOException e) {
+      throw WeirException.project(path, 0, "Cannot read seed: " + e.getMessage());
+    }
+    n.fqn = fqn(within, name);
+    n.config.putAll(defaultConfig(ResourceType.SEED));
+    return n;
+  }
+
+  private List<String> fqn(String within, String name) {
+    List<String> f = new ArrayList<>();
+    f.add(pkg);
+    String[] parts = within.split("/");
+    for (int i = 0; i < parts.length - 1; i++) f.add(parts[i]);
+    f.add(name);
+    return f;
+  }
+
+  static Map<String, Object> defaultConfig(ResourceType type) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("enabled", true);
+    switch (type) {
+      case MODEL -> c.put("materialized", "view");
+      case SEED -> c.put("materialized", "seed");
+      case TEST -> {
+        c.put("materialized", "test");
+        c.put("severity", "ERROR");
+        c.put("fail_calc", "count(*)");
+        c.put("warn_if", "!= 0");
+        c.put("error_if", "!= 0");
+        c.put("store_failures", null);
+      }
+      case ANALYSIS -> c.put("materialized", "view");
+      default -> { }
+    }
+    c.put("tags", new ArrayList<>());
+    c.put("meta", new LinkedHashMap<>());
+    return c;
+  }
+
+  private void finishConfig(Node n) {
+    n.tags.clear();
+    for (Object t : ConfigKeys.asList(n.config.get("tags"))) n.tags.add(String.valueOf(t));
+    n.config.put("tags", new ArrayList<>(n.tags));
+    if (n.config.get("meta") instanceof Map<?, ?> m) {
+      for (Map.Entry<?, ?> e : m.entrySet()) n.meta.putIfAbsent(String.valueOf(e.getKey()), e.getValue());
+    }
+    Object sev = n.config.get("severity");
+    if (sev != null) n.config.put("severity", String.valueOf(sev).toUpperCase(java.util.Locale.ROOT));
+  }
+
+  // ------------------------------------------------------------------ project config hierarchy
+
+  private Map<String, Object> projectConfig(Node n) {
+    Map<String, Object> tree = switch (n.resourceType) {
+      case MODEL -> settings.models();
+      case SEED -> settings.seeds();
+      case TEST -> settings.tests();
+      case SNAPSHOT -> settings.snapshots();
+      case ANALYSIS -> castMap(settings.raw().get("analyses"));
+      default -> Map.of();
+    };
+    return projectConfigFor(tree, n.fqn, n.resourceType == ResourceType.ANALYSIS ? "analyses" : n.resourceType.dbtName() + "s");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Object o) {
+    return o instanceof Map ? (Map<String, Object>) o : Map.of();
+  }
+
+  /** Applies dbt_project.yml configs along the node's fqn: top level, package, then each folder. */
+  private Map<String, Object> projectConfigFor(Map<String, Object> tree, List<String> fqn, String section) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    Map<String, Object> level = tree;
+    String path = section;
+    applyLevel(out, level);
+    for (int i = 0; i < fqn.size() - 1 && level != null; i++) {
+      Object sub = level.get(fqn.get(i));
+      if (!(sub instanceof Map)) break;
+      level = castMap(sub);
+      path = path + "." + fqn.get(i);
+      usedConfigPaths.add(path);
+      applyLevel(out, level);
+    }
+    // A config path may also name the file itself (models: {pkg: {folder: {model_name: {...}}}}).
+    if (level != null && level.get(fqn.get(fqn.size() - 1)) instanceof Map<?, ?> leaf) {
+      usedConfigPaths.add(path + "." + fqn.get(fqn.size() - 1));
+      applyLevel(out, castMap(leaf));
+    }
+    return out;
+  }
+
+  private static void applyLevel(Map<String, Object> out, Map<String, Object> level) {
+    Map<String, Object> here = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : level.entrySet()) {
+      String k = e.getKey();
+      if (k.startsWith("+")) here.put(k.substring(1), e.getValue());
+      else if (ConfigKeys.KNOWN.contains(k) && !(e.getValue() instanceof Map && !ConfigKeys.MERGED_MAPS.contains(k))) here.put(k, e.getValue());
+    }
+    ConfigKeys.merge(out, here);
+  }
+
+  private void collectConfigPaths() {
+    String[][] sections = {{"models", null}, {"seeds", null}, {"tests", null}, {"snapshots", null}, {"sources", null}};
+    for (String[] s : sections) {
+      Map<String, Object> tree = switch (s[0]) {
+        case "models" -> settings.models();
+        case "seeds" -> settings.seeds();
+        case "tests" -> settings.tests();
+        case "snapshots" -> settings.snapshots();
+        default -> settings.sources();
+      };
+      walkConfigPaths(s[0], tree);
+    }
+  }
+
+  private void walkConfigPaths(String path, Map<String, Object> level) {
+    for (Map.Entry<String, Object> e : level.entrySet()) {
+      String k = e.getKey();
+      if (k.startsWith("+")) {
+        String key = k.substring(1);
+        if (!ConfigKeys.KNOWN.contains(key)) {
+          List<String> close = Suggest.closest(key, ConfigKeys.KNOWN, 1);
+          if (!close.isEmpty() && Suggest.distance(key, close.get(0)) <= 2) {
+            String msg = "dbt_project.yml: unknown config '+" + key + "' at " + path + ". Did you mean '+" + close.get(0) + "'?";
+            if (req.strict()) throw WeirException.project("dbt_project.yml", 0, msg.substring("dbt_project.yml: ".length()));
+            warn(msg);
+          }
+        }
+        continue;
+      }
+      if (ConfigKeys.KNOWN.contains(k)) continue;
+      if (e.getValue() instanceof Map<?, ?> m) {
+        String p = path + "." + k;
+        allConfigPaths.add(p);
+        walkConfigPaths(p, castMap(m));
+      }
+    }
+  }
+
+  private void warnUnusedConfigPaths(List<Node> nodes) {
+    for (String p : allConfigPaths) {
+      if (usedConfigPaths.contains(p)) continue;
+      boolean prefixUsed = false;
+      for (String u : usedConfigPaths) if (u.startsWith(p + ".")) prefixUsed = true;
+      if (prefixUsed) continue;
+      Set<String> candidates = new HashSet<>(usedConfigPaths);
+      for (Node n : nodes) {
+        String sec = n.resourceType == ResourceType.ANALYSIS ? "analyses" : n.resourceType.dbtName() + "s";
+        StringBuilder sb = new StringBuilder(sec);
+        for (String part : n.fqn) {
+          sb.append('.').append(part);
+          candidates.add(sb.toString());
+        }
+      }
+      String msg = "dbt_project.yml: configuration path '" + p + "' does not apply to any resource." + Suggest.didYouMean(p, candidates);
+      if (req.strict()) throw WeirException.project("dbt_project.yml", 0, msg.substring("dbt_project.yml: ".length()));
+      warn(msg);
+    }
+  }
+
+  // ------------------------------------------------------------------ names
+
+  private void resolveNames(Renderer renderer, Collection<Node> nodes) {
+    TargetConfig t = req.target();
+    nodes.parallelStream().forEach(n -> {
+      if (n.resourceType == ResourceType.SOURCE) return;
+      Object customSchema = n.config.get("schema");
+      Object customDb = n.config.get("database");
+      Object customAlias = n.config.get("alias");
+      Map<String, Object> nd = Renderer.nodeDict(n);
+      Object schema = renderer.callMacro("generate_schema_name", n, Renderer.Mode.PARSE, null, listOf(customSchema, nd), Map.of());
+      Object db = renderer.callMacro("generate_database_name", n, Renderer.Mode.PARSE, null, listOf(customDb, nd), Map.of());
+      Object alias = renderer.callMacro("generate_alias_name", n, Renderer.Mode.PARSE, null, listOf(customAlias, nd), Map.of());
+      n.schema = Python.str(schema).strip();
+      String dbs = db == null ? null : Python.str(db).strip();
+      n.database = dbs == null || dbs.isEmpty() || dbs.equals("None") ? t.database() : dbs;
+      n.alias = Python.str(alias).strip();
+      if (n.resourceType != ResourceType.TEST && n.resourceType != ResourceType.ANALYSIS && !n.isEphemeral()) {
+        n.relationName = req.dialect().render(Relation.of(n.database, n.schema, n.alias));
+      }
+    });
+  }
+
+  private static List<Object> listOf(Object a, Object b) {
+    List<Object> l = new ArrayList<>(2);
+    l.add(a);
+    l.add(b);
+    return l;
+  }
+
+  // ------------------------------------------------------------------ resolution of refs
+
+  private final class Resolution {
+    final Map<String, Node> nodes;
+    final Map<String, Node> sources;
+    final Map<String, Node> disabled;
+    final Map<String, Node> refIndex = new HashMap<>();
+    final Map<String, Node> sourceIndex = new HashMap<>();
+
+    Resolution(Map<String, Node> nodes, Map<String, Node> sources, Map<String, Node> disabled) {
+      this.nodes = nodes;
+      this.sources = sources;
+      this.disabled = disabled;
+      for (Node n : nodes.values()) {
+        if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.SNAPSHOT) {
+          refIndex.put(n.packageName + "." + n.name, n);
+          refIndex.putIfAbsent(n.name, n);
+        }
+      }
+      for (Node s : sources.values()) sourceIndex.put(s.sourceName + "." + s.name, s);
+    }
+
+    Node findRef(String p, String name) {
+      return refIndex.get(p == null ? name : p + "." + name);
+    }
+
+    void link(Node n) {
+      for (Node.RefCall r : n.refs) {
+        Node target = findRef(r.packageName(), r.name());
+        if (target == null) {
+          boolean isDisabled = disabled.values().stream().anyMatch(d -> d.name.equals(r.name()));
+          List<String> names = refIndex.keySet().stream().filter(k -> !k.contains(".")).toList();
+          int line = lineOf(n.rawCode, r.name());
+          String place = n.originalFilePath != null ? n.originalFilePath : n.patchPath;
+          throw WeirException.project(place, line, describe(n) + " depends on a node named '" + r.name() + "' which "
+              + (isDisabled ? "is disabled." : "was not found." + Suggest.didYouMean(r.name(), names)));
+        }
+        n.dependsOnNodes.add(target.uniqueId);
+      }
+      for (List<String> s : n.sources) {
+        Node src = sourceIndex.get(s.get(0) + "." + s.get(1));
+        if (src == null) {
+          List<String> names = new ArrayList<>(sourceIndex.keySet());
+          int line = lineOf(n.rawCode, s.get(1));
+          String place = n.originalFilePath != null ? n.originalFilePath : n.patchPath;
+          throw WeirException.project(place, line, describe(n) + " depends on a source named '" + s.get(0) + "." + s.get(1)
+              + "' which was not found." + Suggest.didYouMean(s.get(0) + "." + s.get(1), names));
+        }
+        n.dependsOnNodes.add(src.uniqueId);
+      }
+    }
+
+    private String describe(Node n) {
+      return n.resourceType.dbtName() + " '" + n.uniqueId + "'";
+    }
+
+    Renderer.Resolver resolver(Project project) {
+      List<Node> all = new ArrayList<>(nodes.values());
+      all.addAll(sources.values());
+      return new Renderer.Resolver() {
+        @Override public Node findRef(Node from, String packageName, String name, Object version) {
+          return Resolution.this.findRef(packageName, name);
+        }
+
+        @Override public Node findSource(Node from, String source, String table) {
+          return sourceIndex.get(source + "." + table);
+        }
+
+        @Override public Relation relationOf(Node n) {
+          if (n.resourceType == ResourceType.SOURCE) return Relation.of(n.database, n.schema, n.identifier);
+          return Relation.of(n.database, n.schema, n.alias);
+        }
+
+        @Override public Collection<Node> allNodes() { return all; }
+
+        @Override public Map<String, DocDef> docs() { return project.docs(); }
+      };
+    }
+  }
+
+  static int lineOf(String code, String needle) {
+    if (code == null) return 0;
+    int i = code.indexOf("'" + needle + "'");
+    if (i < 0) i = code.indexOf("\"" + needle + "\"");
+    if (i < 0) return 0;
+    int line = 1;
+    for (int k = 0; k < i; k++) if (code.charAt(k) == '\n') line++;
+    return line;
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String md5(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ properties YAML
+
+  private static final Set<String> MODEL_KEYS = Set.of("name", "description", "config", "columns", "tests", "data_tests",
+      "docs", "meta", "tags", "latest_version", "versions", "access", "group", "constraints", "time_spine",
+      "deprecation_date", "columns_order");
+  private static final Set<String> COLUMN_KEYS = Set.of("name", "description", "data_type", "tests", "data_tests",
+      "meta", "tags", "constraints", "quote", "policy_tags", "granularity", "config");
+  private static final Set<String> SOURCE_KEYS = Set.of("name", "description", "database", "schema", "loader",
+      "loaded_at_field", "loaded_at_query", "freshness", "meta", "tags", "config", "quoting", "tables", "overrides", "catalog");
+  private static final Set<String> SOURCE_TABLE_KEYS = Set.of("name", "description", "identifier", "loaded_at_field",
+      "loaded_at_query", "freshness", "meta", "tags", "config", "quoting", "columns", "tests", "data_tests", "external");
+  private static final Set<String> TOP_KEYS = Set.of("version", "models", "sources", "seeds", "macros", "analyses",
+      "snapshots", "exposures", "metrics", "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests");
+
+  private final class Properties {
+    final Map<String, Patch> patches = new LinkedHashMap<>();
+    final List<Node> sources = new ArrayList<>();
+    final List<TestDecl> tests = new ArrayList<>();
+    Map<String, Object> selectors;
+
+    final class Patch {
+      final String kind;
+      final String name;
+      final String file;
+      final int line;
+      final YMap body;
+      boolean used;
+
+      Patch(String kind, String name, String file, int line, YMap body) {
+        this.kind = kind;
+        this.name = name;
+        this.file = file;
+        this.line = line;
+        this.body = body;
+      }
+    }
+
+    record TestDecl(String file, int line, String attachedKind, String attachedName, String sourceName, String column, Object spec,
+                    String fileKeyName, List<String> fqnFolders) {}
+
+    void read(Path yamlFile) {
+      String file = rel(yamlFile);
+      Object doc = Yaml.load(yamlFile, file);
+      if (doc == null) return;
+      if (!(doc instanceof YMap top)) throw WeirException.project(file, 1, "A properties file must be a mapping (version: 2, models: [...])");
+      checkKeys(top, TOP_KEYS, file, "top-level key");
+      List<String> folders = new ArrayList<>(List.of(file.split("/")));
+      folders.remove(folders.size() - 1);
+      if (!folders.isEmpty()) folders.remove(0);
+      for (String kind : List.of("models", "seeds", "analyses", "snapshots")) {
+        Object list = top.get(kind);
+        if (list == null) continue;
+        if (!(list instanceof YList entries)) throw WeirException.project(file, top.lineOf(kind), "'" + kind + "' must be a list");
+        String singular = kind.equals("analyses") ? "analysis" : kind.substring(0, kind.length() - 1);
+        for (int i = 0; i < entries.size(); i++) {
+          if (!(entries.get(i) instanceof YMap e) || e.get("name") == null) {
+            throw WeirException.project(file, entries.lineOf(i), "Each entry under '" + kind + "' needs a 'name:'");
+          }
+          String name = String.valueOf(e.get("name"));
+          checkKeys(e, MODEL_KEYS, file, singular + " property");
+          String key = singular + ":" + name;
+          if (patches.containsKey(key)) {
+            Patch prev = patches.get(key);
+            throw WeirException.project(file, e.line, singular + " '" + name + "' is described twice: in " + prev.file + ":" + prev.line + " and here");
+          }
+          patches.put(key, new Patch(singular, name, file, e.line, e));
+          collectTests(file, e, singular, name, null, folders);
+        }
+      }
+      Object srcs = top.get("sources");
+      if (srcs instanceof YList sl) {
+        for (int i = 0; i < sl.size(); i++) {
+          if (!(sl.get(i) instanceof YMap s) || s.get("name") == null) {
+            throw WeirException.project(file, sl.lineOf(i), "Each source needs a 'name:'");
+          }
+          checkKeys(s, SOURCE_KEYS, file, "source property");
+          readSource(file, s, folders);
+        }
+      } else if (srcs != null) {
+        throw WeirException.project(file, top.lineOf("sources"), "'sources' must be a list");
+      }
+    }
+
+    private void checkKeys(YMap m, Set<String> known, String file, String what) {
+      for (String k : m.keySet()) {
+        if (!known.contains(k)) {
+          String msg = "unknown " + what + " '" + k + "'." + Suggest.didYouMean(k, known);
+          if (req.strict()) throw WeirException.project(file, m.lineOf(k), msg);
+          warn(file + ":" + m.lineOf(k) + ": " + msg);
+        }
+      }
+    }
+
+    private void readSource(String file, YMap s, List<String> folders) {
+      String sourceName = String.valueOf(s.get("name"));
+      Object tables = s.get("tables");
+      if (tables == null) return;
+      if (!(tables instanceof YList tl)) throw WeirException.project(file, s.lineOf("tables"), "'tables' of source '" + sourceName + "' must be a list");
+      for (int i = 0; i < tl.size(); i++) {
+        if (!(tl.get(i) instanceof YMap t) || t.get("name") == null) {
+          throw WeirException.project(file, tl.lineOf(i), "Each table of source '" + sourceName + "' needs a 'name:'");
+        }
+        checkKeys(t, SOURCE_TABLE_KEYS, file, "source table property");
+        String tname = String.valueOf(t.get("name"));
+        Node n = new Node("source." + pkg + "." + sourceName + "." + tname, ResourceType.SOURCE, pkg, tname);
+        n.sourceName = sourceName;
+        n.originalFilePath = file;
+        n.path = file;
+        n.patchPath = null;
+        List<String> fqn = new ArrayList<>();
+        fqn.add(pkg);
+        fqn.addAll(folders);
+        fqn.add(sourceName);
+        fqn.add(tname);
+        n.fqn = fqn;
+        n.description = str(t.get("description"), "");
+        n.sourceDescription = str(s.get("description"), "");
+        n.loader = str(s.get("loader"), "");
+        n.identifier = str(t.get("identifier"), tname);
+        n.schema = str(s.get("schema"), sourceName);
+        n.database = s.get("database") != null ? String.valueOf(s.get("database")) : req.target().database();
+        n.loadedAtField = str(t.get("loaded_at_field"), str(s.get("loaded_at_field"), null));
+        Object fr = t.containsKey("freshness") ? t.get("freshness") : s.get("freshness");
+        if (fr instanceof Map<?, ?> fm) n.freshness = castMap(fm);
+        n.meta.putAll(castMap(s.get("meta")));
+        n.meta.putAll(castMap(t.get("meta")));
+        n.sourceMeta.putAll(castMap(s.get("meta")));
+        for (Object tag : ConfigKeys.asList(s.get("tags"))) n.tags.add(String.valueOf(tag));
+        for (Object tag : ConfigKeys.asList(t.get("tags"))) n.tags.add(String.valueOf(tag));
+        ConfigKeys.merge(n.config, castMap(s.get("config")));
+        ConfigKeys.merge(n.config, castMap(t.get("config")));
+        readColumns(file, n, t);
+        n.extra.put("source_yaml_line", t.line);
+        sources.add(n);
+        collectTests(file, t, "source", tname, sourceName, folders);
+      }
+    }
+
+    private void readColumns(String file, Node n, YMap body) {
+      Object cols = body.get("columns");
+      if (cols == null) return;
+      if (!(cols instanceof YList cl)) throw WeirException.project(file, body.lineOf("columns"), "'columns' must be a list");
+      for (int i = 0; i < cl.size(); i++) {
+        if (!(cl.get(i) instanceof YMap c) || c.get("name") == null) {
+          throw WeirException.project(file, cl.lineOf(i), "Each column needs a 'name:'");
+        }
+        checkKeys(c, COLUMN_KEYS, file, "column property");
+        Node.ColumnDef cd = new Node.ColumnDef(String.valueOf(c.get("name")));
+        cd.description = str(c.get("description"), "");
+        cd.dataType = c.get("data_type") == null ? null : String.valueOf(c.get("data_type"));
+        cd.meta.putAll(castMap(c.get("meta")));
+        for (Object tag : ConfigKeys.asList(c.get("tags"))) cd.tags.add(String.valueOf(tag));
+        for (Object con : ConfigKeys.asList(c.get("constraints"))) if (con instanceof Map<?, ?> cm) cd.constraints.add(castMap(cm));
+        if (c.get("quote") instanceof Boolean b) cd.quote = b;
+        n.columns.put(cd.name, cd);
+      }
+    }
+
+    private void collectTests(String file, YMap body, String kind, String name, String sourceName, List<String> folders) {
+      addTests(file, body, "data_tests", kind, name, sourceName, null, folders);
+      addTests(file, body, "tests", kind, name, sourceName, null, folders);
+      Object cols = body.get("columns");
+      if (cols instanceof YList cl) {
+        for (Object o : cl) {
+          if (o instanceof YMap c && c.get("name") != null) {
+            addTests(file, c, "data_tests", kind, name, sourceName, String.valueOf(c.get("name")), folders);
+            addTests(file, c, "tests", kind, name, sourceName, String.valueOf(c.get("name")), folders);
+          }
+        }
+      }
+    }
+
+    private void addTests(String file, YMap body, String key, String kind, String name, String sourceName, String column,
+                          List<String> folders) {
+      Object list = body.get(key);
+      if (list == null) return;
+      if (!(list instanceof YList tl)) throw WeirException.project(file, body.lineOf(key), "'" + key + "' must be a list");
+      for (int i = 0; i < tl.size(); i++) {
+        String fileKey = kind.equals("source") ? "sources" : kind + "s";
+        tests.add(new TestDecl(file, tl.lineOf(i), kind, name, sourceName, column, tl.get(i), fileKey, folders));
+      }
+    }
+
+    void applyPatch(Node n, Patch p) {
+      YMap b = p.body;
+      n.patchPath = pkg + "://" + p.file;
+      n.description = str(b.get("description"), n.description);
+      if (b.get("config") != null) {
+        if (!(b.get("config") instanceof Map)) throw WeirException.project(p.file, b.lineOf("config"), "'config' must be a mapping");
+        YMap cfg = (YMap) b.get("config");
+        for (String k : cfg.keySet()) {
+          if (!ConfigKeys.KNOWN.contains(k)) {
+            List<String> close = Suggest.closest(k, ConfigKeys.KNOWN, 1);
+            if (!close.isEmpty() && Suggest.distance(k, close.get(0)) <= 2) {
+              String msg = "unknown config '" + k + "'. Did you mean '" + close.get(0) + "'?";
+              if (req.strict()) throw WeirException.project(p.file, cfg.lineOf(k), msg);
+              warn(p.file + ":" + cfg.lineOf(k) + ": " + msg);
+            }
+          }
+        }
+        ConfigKeys.merge(n.config, cfg);
+      }
+      if (b.get("meta") instanceof Map<?, ?> m) ConfigKeys.merge(n.config, Map.of("meta", castMap(m)));
+      if (b.get("tags") != null) ConfigKeys.merge(n.config, Map.of("tags", b.get("tags")));
+      if (b.get("docs") instanceof Map<?, ?> d) n.config.put("docs", castMap(d));
+      readColumns(p.file, n, b);
+    }
+
+    List<Node> genericTests(Map<String, Node> nodes, Map<String, Node> srcs) {
+      List<Node> out = new ArrayList<>();
+      for (TestDecl d : tests) out.add(buildTest(d, nodes, srcs));
+      return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Node buildTest(TestDecl d, Map<String, Node> nodes, Map<String, Node> srcs) {
+      String testName;
+      Map<String, Object> args = new LinkedHashMap<>();
+      Map<String, Object> config = new LinkedHashMap<>();
+      String customName = null;
+      if (d.spec() instanceof String s) {
+        testName = s;
+      } else if (d.spec() instanceof Map<?, ?> m && m.size() >= 1) {
+        Map<String, Object> mm = (Map<String, Object>) m;
+        String key = null;
+        for (String k : mm.keySet()) {
+          if (!k.equals("name") && !k.equals("config") && !k.equals("arguments")) {
+            key = k;
+            break;
+          }
+        }
+        if (key == null && mm.containsKey("test_name")) key = "test_name";
+        if (key == null) throw WeirException.project(d.file(), d.line(), "A test entry must name the test, e.g. '- unique' or '- accepted_values: {values: [...]}'");
+        testName = key;
+        Object body = mm.get(key);
+        if (body instanceof Map<?, ?> bm) {
+          Map<String, Object> b = (Map<String, Object>) bm;
+          for (Map.Entry<String, Object> e : b.entrySet()) {
+            switch (e.getKey()) {
+              case "config" -> config.putAll(castMap(e.getValue()));
+              case "name" -> customName = String.valueOf(e.getValue());
+              case "arguments" -> args.putAll(castMap(e.getValue()));
+              case "severity", "tags", "enabled", "where", "limit", "fail_calc", "warn_if", "error_if", "store_failures",
+                   "store_failures_as", "meta", "alias", "schema", "database" -> config.put(e.getKey(), e.getValue());
+              default -> args.put(e.getKey(), e.getValue());
+            }
+          }
+        } else if (body != null) {
+          throw WeirException.project(d.file(), d.line(), "Arguments of test '" + key + "' must be a mapping");
+        }
+        if (mm.get("config") instanceof Map<?, ?> c) config.putAll(castMap(c));
+        if (mm.get("arguments") instanceof Map<?, ?> a) args.putAll(castMap(a));
+        if (mm.get("name") != null && !"name".equals(key)) customName = String.valueOf(mm.get("name"));
+      } else {
+        throw WeirException.project(d.file(), d.line(), "Cannot read this test entry: " + d.spec());
+      }
+      String namespace = null;
+      String macroName = testName;
+      int dot = testName.indexOf('.');
+      if (dot > 0) {
+        namespace = testName.substring(0, dot);
+        macroName = testName.substring(dot + 1);
+      }
+      // The attached node.
+      Node attached;
+      String modelExpr;
+      if ("source".equals(d.attachedKind())) {
+        attached = srcs.get("source." + pkg + "." + d.sourceName() + "." + d.attachedName());
+        modelExpr = "source('" + d.sourceName() + "', '" + d.attachedName() + "')";
+      } else {
+        attached = null;
+        for (Node n : nodes.values()) {
+          if (n.name.equals(d.attachedName()) && n.resourceType.dbtName().equals(d.attachedKind())) attached = n;
+        }
+        modelExpr = "ref('" + d.attachedName() + "')";
+      }
+      String base = macroName + "_" + (d.sourceName() != null ? "source_" + d.sourceName() + "_" : "") + d.attachedName()
+          + (d.column() != null ? "_" + d.column() : "");
+      StringBuilder argPart = new StringBuilder();
+      for (Map.Entry<String, Object> e : new TreeMap<>(args).entrySet()) {
+        argPart.append("__").append(flatten(e.getValue()));
+      }
+      String full = (namespace != null ? namespace + "_" : "") + base + argPart;
+      full = full.replaceAll("[^A-Za-z0-9_]+", "_");
+      String name = customName != null ? customName : full.length() > 63
+          ? (namespace != null ? namespace + "_" : "") + macroName + "_" + md5(full).substring(0, 10) : full;
+      String hash = md5(name + "|" + d.file() + "|" + d.line()).substring(0, 10);
+      Node t = new Node("test." + pkg + "." + name + "." + hash, ResourceType.TEST, pkg, name);
+      t.originalFilePath = d.file();
+      t.path = name + ".sql";
+      t.patchPath = d.file();
+      List<String> fqn = new ArrayList<>();
+      fqn.add(pkg);
+      fqn.addAll(d.fqnFolders());
+      fqn.add(name);
+      t.fqn = fqn;
+      t.fileKeyName = d.fileKeyName() + "." + d.attachedName();
+      t.columnName = d.column();
+      Map<String, Object> kwargs = new LinkedHashMap<>();
+      if (d.column() != null) kwargs.put("column_name", d.column());
+      kwargs.putAll(args);
+      kwargs.put("model", "{{ get_where_subquery(" + modelExpr + ") }}");
+      t.testMetadata = new Node.TestMetadata(macroName, namespace, kwargs);
+      t.rawCode = "{{ test_" + macroName + "(**_dbt_generic_test_kwargs) }}";
+      t.checksum = sha256(t.rawCode);
+      t.config.putAll(config);
+      t.extra.put("yaml_line", d.line());
+      if (attached == null) {
+        List<String> names = new ArrayList<>();
+        for (Node n : nodes.values()) names.add(n.name);
+        throw WeirException.project(d.file(), d.line(), "Test '" + testName + "' is attached to " + d.attachedKind() + " '"
+            + d.attachedName() + "', which does not exist or is disabled." + Suggest.didYouMean(d.attachedName(), names));
+      }
+      t.attachedNode = attached.uniqueId;
+      if ("source".equals(d.attachedKind())) t.sources.add(List.of(d.sourceName(), d.attachedName()));
+      else t.refs.add(new Node.RefCall(null, d.attachedName(), null, d.line()));
+      // ref()/source() inside arguments (relationships' to:) add dependencies.
+      for (Object v : args.values()) scanRefs(t, v);
+      return t;
+    }
+
+    private void scanRefs(Node t, Object v) {
+      if (v instanceof String s) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("ref\\(\\s*['\"]([^'\"]+)['\"]\\s*\\)").matcher(s);
+        while (m.find()) t.refs.add(new Node.RefCall(null, m.group(1), null, 0));
+        java.util.regex.Matcher sm = java.util.regex.Pattern.compile("source\\(\\s*['\"]([^'\"]+)['\"]\\s*,\\s*['\"]([^'\"]+)['\"]\\s*\\)").matcher(s);
+        while (sm.find()) t.sources.add(List.of(sm.group(1), sm.group(2)));
+      } else if (v instanceof Collection<?> c) {
+        for (Object o : c) scanRefs(t, o);
+      } else if (v instanceof Map<?, ?> m) {
+        for (Object o : m.values()) scanRefs(t, o);
+      }
+    }
+
+    private String flatten(Object v) {
+      if (v instanceof Collection<?> c) {
+        List<String> parts = new ArrayList<>();
+        for (Object o : c) parts.add(flatten(o));
+        return String.join("__", parts);
+      }
+      if (v instanceof Map<?, ?> m) {
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) parts.add(e.getKey() + "_" + flatten(e.getValue()));
+        return String.join("__", parts);
+      }
+      return String.valueOf(v);
+    }
+
+    Map<String, Object> selectors(Path root) {
+      Path f = root.resolve("selectors.yml");
+      if (!Files.isRegularFile(f)) return Map.of();
+      Object doc = Yaml.load(f, "selectors.yml");
+      return doc instanceof Map ? castMap(doc) : Map.of();
+    }
+  }
+
+  private static String str(Object o, String dflt) { return o == null ? dflt : String.valueOf(o); }
+
+  static Comparator<Node> byId() { return Comparator.comparing(n -> n.uniqueId); }
+}

@@ -1,0 +1,20 @@
+package dev.weir.core.project;
+
+import java.util.Locale;
+
+/** The kinds of node a project declares, spelled as dbt spells them in unique ids and selectors. */
+public enum ResourceType {
+  MODEL, SEED, TEST, SOURCE, SNAPSHOT, ANALYSIS, OPERATION, MACRO, DOC, EXPOSURE, UNIT_TEST;
+
+  public String dbtName() { return name().toLowerCase(Locale.ROOT); }
+
+  public static ResourceType fromDbtName(String s) {
+    for (ResourceType t : values()) if (t.dbtName().equals(s)) return t;
+    return null;
+  }
+
+  /** Whether nodes of this kind run in build/run and appear in the executable graph. */
+  public boolean executable() {
+    return this == MODEL || this == SEED || this == TEST || this == SNAPSHOT;
+  }
+}
