@@ -14,5 +14,5 @@ final class BuildCommand extends NodeCommand {
 
   @Override Set<ResourceType> types() { return BUILD_TYPES; }
 
-  @Override Graph buildGraph(Workspace ws, List<String> ids) { return testGatedGraph(ws, ids); }
+  @Override Graph buildGraph(Workspace ws, List<String> ids) { return ws.graph().withTestEdges(); }
 }

@@ -48,7 +48,7 @@ public final class Common {
 
   Console console(String invocationId) {
     boolean json = "json".equalsIgnoreCase(logFormat);
-    boolean color = !noColor && !json && Console.colorWanted(System.getenv());
+    boolean color = !noColor && !json && Console.colorWanted(env());
     return new Console(System.out, color, json ? Console.Format.JSON : Console.Format.TEXT, debug, quiet, invocationId);
   }
 
@@ -60,7 +60,15 @@ public final class Common {
     return new Options(command, dir, profilesDir, target, v, select, exclude, sel == null ? null : sel.selector,
         sel == null ? null : sel.indirectSelection, run == null ? 0 : run.threads, run != null && run.fullRefresh,
         run != null && run.failFast, run != null && run.empty, strict, debug, !noParseCache,
-        Duration.ofSeconds(lockTimeout), System.getenv());
+        Duration.ofSeconds(lockTimeout), env());
+  }
+
+  /** The environment commands see: the process's, or the map given to {@link Main#run(Map, String...)} (tests). */
+  static final ThreadLocal<Map<String, String>> ENV = new ThreadLocal<>();
+
+  static Map<String, String> env() {
+    Map<String, String> e = ENV.get();
+    return e != null ? e : System.getenv();
   }
 
   /** dbt accepts both "-s a b" and "-s a -s b"; each string may hold several space-separated criteria. */

@@ -34,11 +34,16 @@ final class CompileCommand extends NodeCommand {
       return 0;
     }
     int code = super.execute(ws);
-    List<String> ids = ws.select(types());
-    if (ids.size() == 1 && code == 0) {
-      Node n = ws.project().node(ids.get(0));
-      console.info("Compiled node '" + n.name + "' is:");
-      console.print(n.compiledCode == null ? "" : n.compiledCode);
+    // Like dbt: with -s, print the compiled SQL of the selected nodes named in the selection (so
+    // "-s my_model" prints my_model even though its tests were selected with it).
+    String selectArg = String.join(" ", ws.options().select());
+    if (code == 0 && !selectArg.isBlank()) {
+      for (String id : ws.select(types())) {
+        Node n = ws.project().node(id);
+        if (n == null || !selectArg.contains(n.name)) continue;
+        console.info("Compiled node '" + n.name + "' is:");
+        console.print(n.compiledCode == null ? "" : n.compiledCode);
+      }
     }
     return code;
   }

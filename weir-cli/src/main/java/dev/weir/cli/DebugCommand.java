@@ -19,7 +19,7 @@ final class DebugCommand extends WeirCommand {
     console.print("engines available: " + String.join(", ", Engines.available().keySet()));
     console.print("project folder: " + ws.projectDir());
     console.print("  dbt_project.yml file [" + ok(true) + " found and valid] (project " + ws.settings().name() + ")");
-    Profiles.Located loc = Profiles.locate(ws.projectDir(), ws.options().profilesDir(), System.getenv()::get);
+    Profiles.Located loc = Profiles.locate(ws.projectDir(), ws.options().profilesDir(), ws.options().env()::get);
     console.print("  profiles.yml file [" + (loc.file() == null ? "not found: using the default DuckDB target" : ok(true) + " found at " + loc.file()) + "]");
     var t = ws.target();
     console.print("Connection:");

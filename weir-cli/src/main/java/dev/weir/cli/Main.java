@@ -33,8 +33,18 @@ public final class Main implements Runnable {
       System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
       return 2;
     });
-    if (System.getenv("NO_COLOR") != null) cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+    if (Common.env().get("NO_COLOR") != null) cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
     return cl.execute(args);
+  }
+
+  /** Runs the CLI with {@code env} instead of the process environment (in-process tests). */
+  static int run(java.util.Map<String, String> env, String... args) {
+    Common.ENV.set(env);
+    try {
+      return run(args);
+    } finally {
+      Common.ENV.remove();
+    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -44,7 +44,9 @@ final class ShowCommand extends WeirCommand {
       sql = runner.withWarehouse(wh -> runner.compiler().compileInline(inline, wh));
       title = "inline query";
     } else {
-      List<String> ids = ws.select(Set.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.ANALYSIS, ResourceType.TEST, ResourceType.SNAPSHOT));
+      // Tests come along with their model by indirect selection; show them only when nothing else matched.
+      List<String> ids = ws.select(Set.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.ANALYSIS, ResourceType.SNAPSHOT));
+      if (ids.isEmpty()) ids = ws.select(Set.of(ResourceType.TEST));
       if (ids.isEmpty()) throw WeirException.usage("show needs --inline SQL or -s NODE that matches one node");
       if (ids.size() > 1) throw WeirException.usage("show -s matched " + ids.size() + " nodes; select exactly one");
       Node n = ws.project().node(ids.get(0));

@@ -95,14 +95,14 @@ abstract class WeirCommand implements Callable<Integer> {
   void writeManifest(Workspace ws) {
     Path file = ws.targetDir().resolve(ManifestWriter.FILE_NAME);
     new ManifestWriter(masker(), dev.weir.core.artifacts.Artifacts.DBT_VERSION,
-        dev.weir.core.artifacts.Artifacts.customEnv(System.getenv()))
+        dev.weir.core.artifacts.Artifacts.customEnv(Common.env()))
         .write(ws.project(), ws.invocationId(), Instant.now(), ws.target().type(), file);
   }
 
   void writeRunResults(Workspace ws, RunSummary summary) {
     Path file = ws.targetDir().resolve(RunResultsWriter.FILE_NAME);
     new RunResultsWriter(masker(), dev.weir.core.artifacts.Artifacts.DBT_VERSION,
-        dev.weir.core.artifacts.Artifacts.customEnv(System.getenv())).write(summary, ws.startedAt(), file);
+        dev.weir.core.artifacts.Artifacts.customEnv(Common.env())).write(summary, ws.startedAt(), file);
   }
 
   static SecretMasker masker() { return Secrets::mask; }

@@ -307,6 +307,8 @@ final class Filters {
       String end = s(arg(a, k, 2, "end", "..."));
       Object lw = arg(a, k, 3, "leeway", null);
       int leeway = lw == null ? 5 : (int) Python.toLong(lw);
+      if (length < end.length()) throw new TemplateRuntimeError("expected length >= " + end.length() + ", got " + length);
+      if (leeway < 0) throw new TemplateRuntimeError("expected leeway >= 0, got " + leeway);
       if (str.length() <= length + leeway) return str;
       if (kill) return str.substring(0, Math.max(0, length - end.length())) + end;
       String r = str.substring(0, Math.max(0, length - end.length()));
@@ -454,9 +456,14 @@ final class Filters {
     return v;
   }
 
-  /** environment.getitem over a dotted attribute path; integer parts index. */
+  /** environment.getitem over a dotted attribute path; integer parts index; "a,b" gives a tuple of both. */
   static Object attrPath(RenderContext c, Object o, Object attr, Object def) {
     if (attr == null) return o;
+    if (attr instanceof String as && as.indexOf(',') >= 0) {
+      List<Object> parts = new ArrayList<>();
+      for (String part : as.split(",")) parts.add(attrPath(c, o, part.strip(), def));
+      return PyTuple.copyOf(parts);
+    }
     if (Python.isInt(attr)) return Ops.getitem(c, o, attr);
     for (String part : s(attr).split("\\.")) {
       Object key = part.chars().allMatch(Character::isDigit) && !part.isEmpty() ? (Object) Long.parseLong(part) : part;

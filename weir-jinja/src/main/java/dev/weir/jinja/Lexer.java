@@ -195,8 +195,6 @@ final class Lexer {
           int s = 0;
           while (s < body.length() && Character.isWhitespace(body.charAt(s))) s++;
           body = body.substring(s);
-        } else if (trimBlocks && body.startsWith("\n")) {
-          body = body.substring(1);
         }
         int startLine = line;
         if (minus) {

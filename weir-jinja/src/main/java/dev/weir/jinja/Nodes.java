@@ -70,13 +70,13 @@ final class Nodes {
       try {
         s.render(f, out);
       } catch (JinjaException e) {
-        throw e.fillLine(s.line);
+        throw e.fillLine(s instanceof Output o ? o.expr.line : s.line);
       } catch (ControlFlow c) {
         throw c;
       } catch (StackOverflowError e) {
         throw new TemplateRuntimeError(null, s.line, "maximum recursion depth exceeded");
       } catch (RuntimeException e) {
-        throw wrap(e, s.line);
+        throw wrap(e, s instanceof Output o ? o.expr.line : s.line);
       }
     }
   }
@@ -130,11 +130,7 @@ final class Nodes {
     final String name;
     Getattr(int line, Expr target, String name) { super(line); this.target = target; this.name = name; }
     @Override Object eval(Frame f) {
-      try {
-        return Ops.getattr(f.ctx, target.eval(f), name);
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
-      }
+      return Ops.getattr(f.ctx, target.eval(f), name);
     }
     @Override public String describe() { return name; }
     @Override public List<Node> children() { return kids(target); }
@@ -144,12 +140,8 @@ final class Nodes {
     final Expr target, key;
     Getitem(int line, Expr target, Expr key) { super(line); this.target = target; this.key = key; }
     @Override Object eval(Frame f) {
-      try {
-        Object t = target.eval(f);
-        return Ops.getitem(f.ctx, t, key.eval(f));
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
-      }
+      Object t = target.eval(f);
+      return Ops.getitem(f.ctx, t, key.eval(f));
     }
     @Override public List<Node> children() { return kids(target, key); }
   }
@@ -222,14 +214,12 @@ final class Nodes {
           return invoke(f, fn, caller);
         }
         return invoke(f, callee.eval(f), caller);
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
-      } catch (ControlFlow c) {
-        throw c;
+      } catch (JinjaException | ControlFlow e) {
+        throw e;
       } catch (StackOverflowError e) {
-        throw new TemplateRuntimeError(null, line, "maximum recursion depth exceeded");
+        throw new TemplateRuntimeError(null, 0, "maximum recursion depth exceeded");
       } catch (RuntimeException e) {
-        throw wrap(e, line);
+        throw wrap(e, 0);
       }
     }
 
@@ -268,12 +258,10 @@ final class Nodes {
       else v = target.eval(f);
       try {
         return filter.apply(f.ctx, v, args.positional(f, NONE_FIRST), args.keywords(f));
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
-      } catch (ControlFlow c) {
-        throw c;
+      } catch (JinjaException | ControlFlow e) {
+        throw e;
       } catch (RuntimeException e) {
-        throw wrap(e, line);
+        throw wrap(e, 0);
       }
     }
     @Override public String describe() { return name; }
@@ -298,12 +286,10 @@ final class Nodes {
       try {
         boolean r = test.test(f.ctx, v, args.positional(f, NONE_FIRST));
         return r != negated;
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
-      } catch (ControlFlow c) {
-        throw c;
+      } catch (JinjaException | ControlFlow e) {
+        throw e;
       } catch (RuntimeException e) {
-        throw wrap(e, line);
+        throw wrap(e, 0);
       }
     }
     @Override public String describe() { return (negated ? "not " : "") + name; }
@@ -319,12 +305,7 @@ final class Nodes {
     final Expr left, right;
     BinOp(int line, String op, Expr left, Expr right) { super(line); this.op = op; this.left = left; this.right = right; }
     @Override Object eval(Frame f) {
-      Object a = left.eval(f), b = right.eval(f);
-      try {
-        return Ops.binary(op, a, b);
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
-      }
+      return Ops.binary(op, left.eval(f), right.eval(f));
     }
     @Override public String describe() { return op; }
     @Override public List<Node> children() { return kids(left, right); }
@@ -348,14 +329,10 @@ final class Nodes {
     Compare(int line, Expr first, String[] ops, Expr[] rest) { super(line); this.first = first; this.ops = ops; this.rest = rest; }
     @Override Object eval(Frame f) {
       Object a = first.eval(f);
-      try {
-        for (int i = 0; i < ops.length; i++) {
-          Object b = rest[i].eval(f);
-          if (!compare(ops[i], a, b)) return false;
-          a = b;
-        }
-      } catch (JinjaException e) {
-        throw e.fillLine(line);
+      for (int i = 0; i < ops.length; i++) {
+        Object b = rest[i].eval(f);
+        if (!compare(ops[i], a, b)) return false;
+        a = b;
       }
       return true;
     }

@@ -19,7 +19,7 @@ final class PyFormat {
     if (Double.isInfinite(d)) return d > 0 ? "inf" : "-inf";
     if (d == 0) return (1 / d < 0) ? "-0.0" : "0.0";
     String neg = d < 0 ? "-" : "";
-    BigDecimal bd = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+    BigDecimal bd = shortest(Math.abs(d));
     String digits = bd.unscaledValue().toString();
     int decpt = digits.length() - bd.scale();
     int exp = decpt - 1;
@@ -42,6 +42,25 @@ final class PyFormat {
       appendExp(sb, exp);
     }
     return sb.toString();
+  }
+
+  /** Shortest decimal that round-trips to d (Python repr digits); d > 0 and finite. */
+  static BigDecimal shortest(double d) {
+    BigDecimal best = new BigDecimal(Double.toString(d)).stripTrailingZeros();
+    int n = best.precision();
+    if (n <= 1) return best;
+    BigDecimal exact = new BigDecimal(d);
+    for (int p = n - 1; p >= 1; p--) {
+      BigDecimal r = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
+      if (r.doubleValue() != d) break;
+      best = r.stripTrailingZeros();
+    }
+    if (best.precision() == n) {
+      // Double.toString may also pick a non-closest n-digit string; use the correctly rounded one
+      BigDecimal r = exact.round(new MathContext(n, RoundingMode.HALF_EVEN));
+      if (r.doubleValue() == d) best = r.stripTrailingZeros();
+    }
+    return best;
   }
 
   private static void appendExp(StringBuilder sb, int exp) {

@@ -31,7 +31,7 @@ public final class Python {
       return "";
     }
     if (v instanceof CharSequence cs) return cs.toString();
-    if (v instanceof List || v instanceof Map) return repr(v);
+    if (v instanceof List || v instanceof Map || v instanceof java.util.Set) return repr(v);
     return v.toString();
   }
 
@@ -89,6 +89,19 @@ public final class Python {
         repr(e.getKey(), sb, sortKeys);
         sb.append(": ");
         repr(e.getValue(), sb, sortKeys);
+      }
+      sb.append('}');
+    } else if (v instanceof java.util.Set<?> set) {
+      if (set.isEmpty()) {
+        sb.append("set()");
+        return;
+      }
+      sb.append('{');
+      boolean first = true;
+      for (Object o : set) {
+        if (!first) sb.append(", ");
+        first = false;
+        repr(o, sb, sortKeys);
       }
       sb.append('}');
     } else if (v instanceof Undefined u) {

@@ -152,13 +152,13 @@ public final class Workspace implements AutoCloseable {
   public List<String> select(Set<ResourceType> types) {
     Selectors selectors = project().selectors().isEmpty() ? Selectors.empty() : Selectors.parse(project().selectors());
     IndirectSelection mode = opts.indirectSelection() == null ? IndirectSelection.EAGER
-        : IndirectSelection.valueOf(opts.indirectSelection().toUpperCase(java.util.Locale.ROOT));
+        : IndirectSelection.parse(opts.indirectSelection());
     SelectionRequest req = new SelectionRequest(opts.select(), opts.exclude(), opts.selector(), selectors, mode, projectDir);
     if (opts.select().isEmpty() && opts.selector() == null) req = req.withDefaultSelector();
     Selector.Result result = new Selector().run(graph(), req);
     for (String u : result.unmatched()) console.warn("The selection criterion '" + u + "' does not match any enabled nodes");
     Set<String> chosen = new LinkedHashSet<>();
-    for (String id : graph().topologicalOrder(result.selected())) {
+    for (String id : result.selected()) {
       Node n = project().node(id);
       if (n != null && types.contains(n.resourceType)) chosen.add(id);
     }

@@ -89,12 +89,21 @@ public final class ProjectLoader {
     req.warn().accept(msg);
   }
 
+  private long phaseStart = System.nanoTime();
+
+  private void phase(String name) {
+    long now = System.nanoTime();
+    req.debug().accept(String.format("parse phase %s: %.3fs", name, (now - phaseStart) / 1e9));
+    phaseStart = now;
+  }
+
   private Loaded run() {
     MacroRegistry macros = new MacroRegistry(pkg);
     loadBuiltinMacros(macros);
     for (String mp : settings.macroPaths()) loadMacroFiles(macros, files(mp, ".sql"));
     for (String tp : settings.testPaths()) loadMacroFiles(macros, files(tp + "/generic", ".sql"));
     macros.freeze();
+    phase("macros");
     Renderer renderer = new Renderer(env, settings, req.target(), req.dialect(), req.cliVars(), req.env(), macros,
         req.invocationId(), req.runStartedAt(), req.flags(), req.info(), req.debug());
 
@@ -104,7 +113,7 @@ public final class ProjectLoader {
         throw WeirException.project(rel(f), 1, "Python models are not supported: Weir runs SQL models (Java only, no Python runtime). Rewrite "
             + rel(f) + " as a .sql model.");
       }
-      for (Path f : files(mp, ".sql")) nodes.add(sqlNode(f, mp, ResourceType.MODEL));
+      nodes.addAll(files(mp, ".sql").parallelStream().map(f -> sqlNode(f, mp, ResourceType.MODEL)).toList());
       for (Path f : files(mp, ".md")) loadDocs(f);
     }
     for (String dp : settings.docsPaths()) for (Path f : files(dp, ".md")) loadDocs(f);
@@ -119,6 +128,7 @@ public final class ProjectLoader {
     }
     for (String ap : settings.analysisPaths()) for (Path f : files(ap, ".sql")) nodes.add(sqlNode(f, ap, ResourceType.ANALYSIS));
 
+    phase("files");
     // Project-level configs first: in-file config.get() sees them while parsing.
     collectConfigPaths();
     for (Node n : nodes) {
@@ -126,6 +136,7 @@ public final class ProjectLoader {
       n.config.putAll(projectConfig);
     }
 
+    phase("project config");
     // Properties YAML: patches for nodes, sources, generic tests.
     Properties props = new Properties();
     List<Path> yamls = new ArrayList<>();
@@ -136,6 +147,7 @@ public final class ProjectLoader {
     }
     for (Path y : yamls) props.read(y);
 
+    phase("properties");
     // Parse-render SQL nodes in parallel: records refs, sources, in-file config.
     Map<String, Map<String, Object>> inFile = new ConcurrentHashMap<>();
     nodes.parallelStream().filter(n -> n.resourceType != ResourceType.SEED).forEach(n -> {
@@ -145,6 +157,7 @@ public final class ProjectLoader {
       if (!st.inFileConfig.isEmpty()) inFile.put(n.uniqueId, st.inFileConfig);
     });
 
+    phase("render");
     Map<String, Node> byId = new LinkedHashMap<>();
     Map<String, Node> disabled = new LinkedHashMap<>();
     Map<String, String> namesSeen = new HashMap<>();
@@ -175,6 +188,7 @@ public final class ProjectLoader {
       }
     }
 
+    phase("configs");
     // Sources.
     Map<String, Node> sources = new LinkedHashMap<>();
     for (Node s : props.sources) {
@@ -199,6 +213,7 @@ public final class ProjectLoader {
     resolveNames(renderer, byId.values());
     for (Node s : sources.values()) s.relationName = req.dialect().render(Relation.of(s.database, s.schema, s.identifier));
 
+    phase("names");
     // Generic tests from YAML (need the attached nodes' names).
     for (Node t : props.genericTests(byId, sources)) {
       Map<String, Object> own = new LinkedHashMap<>(t.config);
@@ -218,10 +233,12 @@ public final class ProjectLoader {
     }
     resolveNames(renderer, byId.values().stream().filter(n -> n.resourceType == ResourceType.TEST).toList());
 
+    phase("tests");
     // Refs and sources → dependencies.
     Resolution resolution = new Resolution(byId, sources, disabled);
     for (Node n : byId.values()) resolution.link(n);
 
+    phase("refs");
     warnUnusedConfigPaths(nodes);
 
     Project project = new Project(root, pkg, settings.version(), req.target().profileName(), settings,
@@ -529,23 +546,39 @@ public final class ProjectLoader {
 
   private void resolveNames(Renderer renderer, Collection<Node> nodes) {
     TargetConfig t = req.target();
+    boolean nativeSchema = !overridden(renderer, "generate_schema_name");
+    boolean nativeAlias = !overridden(renderer, "generate_alias_name");
+    boolean nativeDb = !overridden(renderer, "generate_database_name");
     nodes.parallelStream().forEach(n -> {
       if (n.resourceType == ResourceType.SOURCE) return;
       Object customSchema = n.config.get("schema");
       Object customDb = n.config.get("database");
       Object customAlias = n.config.get("alias");
       Map<String, Object> nd = Renderer.nodeDict(n);
-      Object schema = renderer.callMacro("generate_schema_name", n, Renderer.Mode.PARSE, null, listOf(customSchema, nd), Map.of());
-      Object db = renderer.callMacro("generate_database_name", n, Renderer.Mode.PARSE, null, listOf(customDb, nd), Map.of());
-      Object alias = renderer.callMacro("generate_alias_name", n, Renderer.Mode.PARSE, null, listOf(customAlias, nd), Map.of());
-      n.schema = Python.str(schema).strip();
-      String dbs = db == null ? null : Python.str(db).strip();
+      // Weir's built-in naming macros, computed natively unless the project overrides one of them.
+      String schema = nativeSchema ? (customSchema == null ? t.schema() : t.schema() + "_" + String.valueOf(customSchema).strip())
+          : Python.str(renderer.callMacro("generate_schema_name", n, Renderer.Mode.PARSE, null, listOf(customSchema, nd), Map.of()));
+      String db = nativeDb ? (customDb == null ? t.database() : String.valueOf(customDb).strip())
+          : Python.str(renderer.callMacro("generate_database_name", n, Renderer.Mode.PARSE, null, listOf(customDb, nd), Map.of()));
+      String alias = nativeAlias ? (customAlias != null && !String.valueOf(customAlias).isEmpty() ? String.valueOf(customAlias).strip() : n.name)
+          : Python.str(renderer.callMacro("generate_alias_name", n, Renderer.Mode.PARSE, null, listOf(customAlias, nd), Map.of()));
+      n.schema = schema.strip();
+      String dbs = db == null ? null : db.strip();
       n.database = dbs == null || dbs.isEmpty() || dbs.equals("None") ? t.database() : dbs;
-      n.alias = Python.str(alias).strip();
+      n.alias = alias.strip();
       if (n.resourceType != ResourceType.TEST && n.resourceType != ResourceType.ANALYSIS && !n.isEphemeral()) {
         n.relationName = req.dialect().render(Relation.of(n.database, n.schema, n.alias));
       }
     });
+  }
+
+  /** Whether a project defines the macro or an adapter-specific variant of its default implementation. */
+  private static boolean overridden(Renderer renderer, String name) {
+    MacroRegistry m = renderer.macros();
+    String root = m.rootPackage();
+    if (m.find(root, name) != null) return true;
+    return m.find(root, renderer.target().type() + "__" + name) != null || m.find(root, "default__" + name) != null
+        || m.find(MacroRegistry.INTERNAL, renderer.target().type() + "__" + name) != null;
   }
 
   private static List<Object> listOf(Object a, Object b) {

@@ -29,7 +29,10 @@ import java.util.regex.Pattern;
 public final class PyModules {
   private PyModules() {}
 
-  static final ObjectMapper JSON = new ObjectMapper();
+  /** Jackson is loaded only when a template parses JSON (class loading costs start-up time). */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   public static Map<String, Object> modules() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -403,7 +406,7 @@ public final class PyModules {
 
   public static Object fromjson(String s) {
     try {
-      return normalize(JSON.readValue(s, Object.class));
+      return normalize(Json.MAPPER.readValue(s, Object.class));
     } catch (Exception e) {
       throw new IllegalArgumentException("fromjson: invalid JSON: " + e.getMessage(), e);
     }

@@ -346,8 +346,27 @@ public final class Renderer {
     return g;
   }
 
-  /** The node as templates see it ({@code model}, {@code graph.nodes[...]}). */
+  /**
+   * The node as templates see it ({@code model}, {@code graph.nodes[...]}): a map built on first
+   * access, since most renders never look at it.
+   */
   public static Map<String, Object> nodeDict(Node n) {
+    return new java.util.AbstractMap<>() {
+      private Map<String, Object> m;
+
+      private Map<String, Object> m() {
+        if (m == null) m = buildNodeDict(n);
+        return m;
+      }
+
+      @Override public Set<Map.Entry<String, Object>> entrySet() { return m().entrySet(); }
+      @Override public Object get(Object key) { return m().get(key); }
+      @Override public boolean containsKey(Object key) { return m().containsKey(key); }
+      @Override public int size() { return m().size(); }
+    };
+  }
+
+  private static Map<String, Object> buildNodeDict(Node n) {
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("unique_id", n.uniqueId);
     d.put("name", n.name);

@@ -241,12 +241,4 @@ public final class SeedReader {
   private static Object nullOr(String s, Function<String, Object> parse) {
     return SeedValues.isNull(s) ? null : parse.apply(s);
   }
-
-  /** For tests and diagnostics: the raw header and record count of a CSV without typing it. */
-  static List<String[]> parseRaw(String file, Reader reader, char delimiter) throws IOException {
-    CsvParser csv = new CsvParser(reader, file, delimiter);
-    List<String[]> out = new ArrayList<>();
-    for (Object[] rec; (rec = csv.next()) != null; ) out.add(Arrays.copyOf(rec, rec.length, String[].class));
-    return out;
-  }
 }
