@@ -9,11 +9,12 @@ Usage: bench/parse.sh [options] [N...]        (default N: 1000 10000)
 For each N, generates a synthetic dbt project of N models with the shared generator
 (shared/bench/gen_dbt_project.py) into bench/out/parse-N, then times with hyperfine
 (warmup 1), in the project directory:
-  dbt cold    dbt parse --no-partial-parse
+  dbt cold    dbt parse --no-partial-parse        (the untimed check run is the warmup)
   dbt warm    dbt parse                           (partial parse; the warmup writes the cache)
   weir cold   $WEIR parse --project-dir D --no-parse-cache
   weir warm   $WEIR parse --project-dir D
-Weir is skipped with a message when its launcher is missing or a probe run fails.
+Weir is skipped with a message when its launcher is missing or a probe run fails; timed
+Weir runs get WEIR_SKIP_BUILD=1 (the untimed probe may let the repo launcher build Weir).
 Results: bench/out/parse-N-{dbt,weir}-{cold,warm}.json (hyperfine JSON) and a table with
 ratios (bench/out/parse-summary.txt). All figures of one invocation come from the same run.
 
@@ -76,7 +77,8 @@ for n in "${NS[@]}"; do
     # Fail loudly (with dbt's output) if the project does not parse at all.
     (cd "$D" && "$DBT" parse --no-partial-parse >"$OUT_DIR/parse-$n-dbt-probe.log" 2>&1) \
       || { tail -n 20 "$OUT_DIR/parse-$n-dbt-probe.log" >&2; die "dbt parse failed on $D"; }
-    hf "dbt parse cold ($n models)" "$OUT_DIR/parse-$n-dbt-cold.json" --warmup 1 --runs "$runs" \
+    # That check is the cold warmup run (same command): no second warmup, it costs minutes at 10k.
+    hf "dbt parse cold ($n models)" "$OUT_DIR/parse-$n-dbt-cold.json" --warmup 0 --runs "$runs" \
       -- "cd $dq && $(q "$DBT") parse --no-partial-parse"
     hf "dbt parse warm ($n models)" "$OUT_DIR/parse-$n-dbt-warm.json" --warmup 1 --runs "$RUNS" \
       -- "cd $dq && $(q "$DBT") parse"
@@ -87,15 +89,18 @@ for n in "${NS[@]}"; do
     rm -rf "$D/target" "$D/logs"
     if (cd "$D" && weir_probe "$OUT_DIR/parse-$n-weir-probe.log" parse --project-dir "$D" --no-parse-cache); then
       hf "weir parse cold ($n models)" "$OUT_DIR/parse-$n-weir-cold.json" --warmup 1 --runs "$RUNS" \
-        -- "cd $dq && $(q "$WEIR") parse --project-dir $dq --no-parse-cache" \
+        -- "cd $dq && $WEIR_TIMED_ENV $(q "$WEIR") parse --project-dir $dq --no-parse-cache" \
         || { log "SKIP Weir cold: hyperfine failed"; rm -f "$OUT_DIR/parse-$n-weir-cold.json"; }
       hf "weir parse warm ($n models)" "$OUT_DIR/parse-$n-weir-warm.json" --warmup 1 --runs "$RUNS" \
-        -- "cd $dq && $(q "$WEIR") parse --project-dir $dq" \
+        -- "cd $dq && $WEIR_TIMED_ENV $(q "$WEIR") parse --project-dir $dq" \
         || { log "SKIP Weir warm: hyperfine failed"; rm -f "$OUT_DIR/parse-$n-weir-warm.json"; }
     fi
   fi
 done
 
+if [[ $DO_DBT == 0 ]]; then
+  log "NOTE: --no-dbt: any dbt figures below come from an earlier run, not this one"
+fi
 {
   machine_info
   "$PY" "$BENCH_DIR/lib/report.py" parse "$OUT_DIR" "${NS[@]}"

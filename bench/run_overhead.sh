@@ -115,15 +115,15 @@ if [[ $DO_WEIR == 1 ]]; then
   rm -rf "$D/target" "$D/logs"
   if (cd "$D" && weir_probe "$OUT_DIR/$NAME-weir-check.log" run --project-dir "$D"); then
     hf "weir run ($MODELS tables)" "$OUT_DIR/$NAME-weir-run.json" --warmup 1 --runs "$RUNS" \
-      --prepare "$PREP" -- "cd $dq && $(q "$WEIR") run --project-dir $dq" \
+      --prepare "$PREP" -- "cd $dq && $WEIR_TIMED_ENV $(q "$WEIR") run --project-dir $dq" \
       || { log "SKIP weir run: hyperfine failed"; rm -f "$OUT_DIR/$NAME-weir-run.json"; }
     if (cd "$D" && weir_probe "$OUT_DIR/$NAME-weir-startup-check.log" run --project-dir "$D" --select "$NONE_SEL"); then
       hf "weir run --select $NONE_SEL" "$OUT_DIR/$NAME-weir-startup.json" --warmup 1 --runs $((2 * RUNS)) \
-        -- "cd $dq && $(q "$WEIR") run --project-dir $dq --select $NONE_SEL" || true
+        -- "cd $dq && $WEIR_TIMED_ENV $(q "$WEIR") run --project-dir $dq --select $NONE_SEL" || true
     else
       log "weir start-up: empty selection failed, using '$WEIR --version' instead"
       hf "weir --version" "$OUT_DIR/$NAME-weir-startup.json" --warmup 1 --runs $((2 * RUNS)) \
-        -- "$(q "$WEIR") --version" || rm -f "$OUT_DIR/$NAME-weir-startup.json"
+        -- "$WEIR_TIMED_ENV $(q "$WEIR") --version" || rm -f "$OUT_DIR/$NAME-weir-startup.json"
     fi
   fi
 fi

@@ -4,7 +4,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bench/startup.sh [--models N] [--runs R] [--no-dbt] [-h|--help]
+Usage: bench/startup.sh [--models N] [--runs R] [--no-dbt] [--no-weir] [-h|--help]
 
 Generates a small synthetic project (default 20 models, shared generator) into
 bench/out/startup-N and times with hyperfine (warmup 2, default 10 runs):
@@ -14,26 +14,29 @@ and, as references measured in the same run,
   dbt ls                               (dbt-core 1.11; `dbt --version` is not timed:
                                         it always asks PyPI for the latest version)
   java -version                        the JVM floor (the JDK on PATH)
-Weir is skipped with a message when ./weir is missing or fails.
+Weir is skipped with a message when ./weir is missing or fails; timed Weir runs get
+WEIR_SKIP_BUILD=1 (the untimed probe may let the repo launcher build Weir).
 Results: bench/out/startup-*.json, table in bench/out/startup-summary.txt.
 
 Options:
   --models N   project size (default 20)
   --runs R     hyperfine runs (default 10)
   --no-dbt     skip the dbt ls reference
+  --no-weir    skip Weir (only the references)
 Environment:
   WEIR             Weir launcher (default: <repo>/weir)
   GEN_DBT_PROJECT  path of gen_dbt_project.py
 EOF
 }
 
-MODELS=20; RUNS=10; DO_DBT=1
+MODELS=20; RUNS=10; DO_DBT=1; DO_WEIR=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --models) MODELS="$2"; shift ;;
     --runs) RUNS="$2"; shift ;;
     --no-dbt) DO_DBT=0 ;;
+    --no-weir) DO_WEIR=0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
   shift
@@ -63,13 +66,13 @@ if [[ $DO_DBT == 1 ]]; then
     -- "cd $dq && $(q "$DBT") ls"
 fi
 
-if weir_probe "$OUT_DIR/startup-weir-version.log" --version; then
+if [[ $DO_WEIR == 1 ]] && weir_probe "$OUT_DIR/startup-weir-version.log" --version; then
   hf "weir --version" "$OUT_DIR/startup-weir-version.json" --warmup 2 --runs "$RUNS" \
-    -- "$(q "$WEIR") --version" || rm -f "$OUT_DIR/startup-weir-version.json"
+    -- "$WEIR_TIMED_ENV $(q "$WEIR") --version" || rm -f "$OUT_DIR/startup-weir-version.json"
   rm -rf "$D/target"
   if (cd "$D" && weir_probe "$OUT_DIR/startup-weir-ls.log" ls --project-dir "$D"); then
     hf "weir ls ($MODELS models)" "$OUT_DIR/startup-weir-ls.json" --warmup 2 --runs "$RUNS" \
-      -- "cd $dq && $(q "$WEIR") ls --project-dir $dq" || rm -f "$OUT_DIR/startup-weir-ls.json"
+      -- "cd $dq && $WEIR_TIMED_ENV $(q "$WEIR") ls --project-dir $dq" || rm -f "$OUT_DIR/startup-weir-ls.json"
   fi
 fi
 

@@ -9,6 +9,10 @@ PY="$VENV/bin/python"
 DBT="$VENV/bin/dbt"
 # Weir's launcher; override with WEIR=/path/to/weir.
 WEIR="${WEIR:-$REPO_DIR/weir}"
+# The repo launcher rebuilds Weir (mvn install) when sources are newer than its jar. The
+# untimed probe run may do that (unless WEIR_SKIP_BUILD=1 is already set); the timed runs
+# never do: they get WEIR_SKIP_BUILD=1, as an installed launcher would behave.
+WEIR_TIMED_ENV="WEIR_SKIP_BUILD=1"
 
 # dbt must not phone home: the machine only reaches package registries, and the
 # benchmark must not include network latency.
@@ -74,6 +78,7 @@ weir_probe() {
 q() { printf '%q' "$1"; }
 
 machine_info() {
-  printf 'date=%s cores=%s cpu=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" \
+  printf 'date=%s cores=%s loadavg=%s cpu=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null | tr ' ' ,)" \
     "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo '?')"
 }

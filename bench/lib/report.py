@@ -25,7 +25,8 @@ def load(path):
         r = data["results"][0]
         times = r.get("times") or [r["mean"]]
         return {"mean": r["mean"], "stddev": r.get("stddev") or 0.0, "median": r["median"],
-                "min": r["min"], "max": r["max"], "n": len(times), "command": r.get("command", "")}
+                "min": r["min"], "max": r["max"], "n": len(times), "command": r.get("command", ""),
+                "cpu": (r.get("user") or 0.0) + (r.get("system") or 0.0)}
     return data  # our own JSON (duckdb_alone.py / ReplayStatements.java) has the same keys
 
 
@@ -45,6 +46,11 @@ def fmt(s):
     return txt + f" (n={s.get('n', 1)})"
 
 
+def cpu(s):
+    """user+system CPU seconds of the command (hyperfine mean), less sensitive to other load."""
+    return None if s is None or s.get("cpu") is None else {"mean": s["cpu"], "n": 1}
+
+
 def ratio(a, b):
     if a is None or b is None or b["mean"] <= 0:
         return "-"
@@ -60,23 +66,30 @@ def table(header, rows):
 
 
 def parse_report(out_dir, ns):
-    rows = []
+    rows, cpu_rows = [], []
     for n in ns:
         g = lambda k: load(os.path.join(out_dir, f"parse-{n}-{k}.json"))
         dc, dw, wc, ww = g("dbt-cold"), g("dbt-warm"), g("weir-cold"), g("weir-warm")
         rows.append([n, fmt(dc), fmt(dw), fmt(wc), fmt(ww),
                      ratio(dc, wc), ratio(dw, ww), ratio(dc, dw)])
-    print(table(["models", "dbt cold", "dbt warm", "weir cold", "weir warm",
-                 "dbt/weir cold", "dbt/weir warm", "dbt cold/warm"], rows))
-    print("(mean wall time; 'x' ratios > 1 mean the second tool is faster; '-' = not measured)")
+        c = [cpu(x) for x in (dc, dw, wc, ww)]
+        cpu_rows.append([n] + [fmt(x).replace(" (n=1)", "") for x in c]
+                        + [ratio(c[0], c[2]), ratio(c[1], c[3]), ratio(c[0], c[1])])
+    head = ["models", "dbt cold", "dbt warm", "weir cold", "weir warm",
+            "dbt/weir cold", "dbt/weir warm", "dbt cold/warm"]
+    print("Wall time (mean ± stddev):")
+    print(table(head, rows))
+    print("CPU time (user+sys, mean):")
+    print(table(head, cpu_rows))
+    print("('x' ratios > 1 mean the second tool is faster; '-' = not measured in this run)")
 
 
 def startup_report(out_dir):
     names = [("weir --version", "startup-weir-version"), ("weir ls", "startup-weir-ls"),
              ("dbt ls (reference)", "startup-dbt-ls"), ("java -version (JVM floor)", "startup-java-version")]
     res = {k: load(os.path.join(out_dir, f"{f}.json")) for k, f in names}
-    rows = [[k, fmt(v)] for k, v in res.items()]
-    print(table(["command", "mean wall"], rows))
+    rows = [[k, fmt(v), fmt(cpu(v)).replace(" (n=1)", "")] for k, v in res.items()]
+    print(table(["command", "mean wall", "cpu (user+sys)"], rows))
     print(f"dbt ls / weir ls: {ratio(res['dbt ls (reference)'], res['weir ls'])}")
 
 
@@ -91,16 +104,16 @@ def overhead_report(out_dir, name, nodes):
     for tool in ("dbt", "weir"):
         run, empty = p(f"{tool}-run"), p(f"{tool}-startup")
         if run is None:
-            rows.append([tool, "-", "-", "-", "-", "-"])
+            rows.append([tool, "-", "-", "-", "-", "-", "-"])
             continue
         base = alone["mean"] if alone else 0.0
         st = empty["mean"] if empty else 0.0
         gross = (run["mean"] - base) / nodes
         net = (run["mean"] - st - base) / nodes
         per[tool] = net
-        rows.append([tool, fmt(run), fmt(empty), f"{(run['mean'] - base):.2f}s",
-                     f"{gross * 1000:.1f}ms", f"{net * 1000:.1f}ms"])
-    print(table(["tool", "run wall", "start-up (empty selection)", "run - duckdb alone",
+        rows.append([tool, fmt(run), fmt(cpu(run)).replace(" (n=1)", ""), fmt(empty),
+                     f"{(run['mean'] - base):.2f}s", f"{gross * 1000:.1f}ms", f"{net * 1000:.1f}ms"])
+    print(table(["tool", "run wall", "run cpu", "start-up (empty selection)", "run - duckdb alone",
                  "per node incl. start-up", "per node excl. start-up"], rows))
     for tool in ("dbt", "weir"):
         st = p(f"{tool}-startup")

@@ -34,7 +34,7 @@ public final class Common {
   @Option(names = "--strict", description = "Treat misspelled or misplaced config keys and properties as errors.")
   boolean strict;
 
-  @Option(names = "--no-parse-cache", description = "Parse every file again (ignored today: Weir keeps no parse cache yet).")
+  @Option(names = "--no-parse-cache", description = "Parse every file again instead of reusing target/weir_parse_cache.bin.")
   boolean noParseCache;
 
   @Option(names = {"-q", "--quiet"}, description = "Print only errors and data output.")

@@ -1,24 +1,40 @@
 package dev.weir.cli;
 
 import dev.weir.core.execute.Workspace;
+import dev.weir.core.project.UpToDate;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import picocli.CommandLine.Command;
 
 @Command(name = "parse", mixinStandardHelpOptions = true,
-    description = "Reads the whole project, checks it and writes target/manifest.json.")
+    description = "Reads the whole project, checks it and writes target/manifest.json (nothing to do when no project file changed).")
 final class ParseCommand extends WeirCommand {
   @Override String commandName() { return "parse"; }
 
   @Override
-  int execute(Workspace ws) {
+  int execute(Workspace ws) throws Exception {
     long t0 = System.nanoTime();
+    Path manifest = ws.targetDir().resolve("manifest.json");
+    String inputs = ws.parseInputs();
+    String targetPath = ws.settings().targetPath();
+    if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, System.getenv()::get, manifest)) {
+      console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
+          ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
+      return 0;
+    }
+    Map<String, long[]> before = UpToDate.snapshot(ws.projectDir(), targetPath);
     ws.loaded();
     ws.graph();
     long t1 = System.nanoTime();
     writeManifest(ws);
     long t2 = System.nanoTime();
+    Map<String, String> envUsed = new TreeMap<>();
+    for (String name : ws.renderer().envVarsUsed()) envUsed.put(name, System.getenv(name));
+    UpToDate.record(ws.projectDir(), targetPath, inputs, envUsed, manifest, before);
     header(ws);
-    console.info(String.format("Parsed in %.3fs, manifest written in %.3fs: %s", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
-        ws.projectDir().relativize(ws.targetDir().resolve("manifest.json"))));
+    console.info(String.format("Parsed in %.3fs (%d files from the parse cache), manifest written in %.3fs: %s", (t1 - t0) / 1e9,
+        ws.loaded().cacheHits(), (t2 - t1) / 1e9, ws.projectDir().relativize(manifest)));
     return 0;
   }
 }

@@ -50,6 +50,9 @@ public interface Dialect {
     return "select * from (\n" + selectSql + "\n) as weir_limit_subq limit " + limit;
   }
 
+  /** Whether a subquery in FROM needs an alias (dbt's require_alias; DuckDB needs none, Postgres does). */
+  default boolean subqueryNeedsAlias() { return true; }
+
   /** Kinds of values a CSV seed column can be inferred as. */
   enum SeedType { INTEGER, NUMBER, BOOLEAN, DATE, TIMESTAMP, TEXT }
 }

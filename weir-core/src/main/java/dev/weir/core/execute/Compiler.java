@@ -2,6 +2,7 @@ package dev.weir.core.execute;
 
 import dev.weir.core.WeirException;
 import dev.weir.core.project.Node;
+import dev.weir.core.project.ProjectLoader;
 import dev.weir.core.project.ResourceType;
 import dev.weir.core.render.MacroRegistry;
 import dev.weir.core.render.Renderer;
@@ -31,7 +32,7 @@ public final class Compiler {
 
   private final Workspace ws;
   private final Renderer renderer;
-  private final Map<String, Template> templates;
+  private final ProjectLoader.Loaded loaded;
   private final Map<String, Compiled> ephemeralCache = new ConcurrentHashMap<>();
 
   /** A compiled ephemeral model: its own SQL and the CTEs it needs before it. */
@@ -40,7 +41,7 @@ public final class Compiler {
   public Compiler(Workspace ws) {
     this.ws = ws;
     this.renderer = ws.renderer();
-    this.templates = ws.loaded().templates();
+    this.loaded = ws.loaded();
   }
 
   /** Compiles {@code n} (fills compiledCode) and writes target/compiled. Returns the SQL. */
@@ -83,8 +84,7 @@ public final class Compiler {
     if (n.resourceType == ResourceType.TEST && n.testMetadata != null) {
       sql = compileGenericTest(n, wh, st);
     } else {
-      Template t = templates.get(n.uniqueId);
-      if (t == null) throw new IllegalStateException("No template for " + n.uniqueId);
+      Template t = loaded.template(n);
       sql = renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, Map.of());
     }
     LinkedHashMap<String, String> ctes = new LinkedHashMap<>();

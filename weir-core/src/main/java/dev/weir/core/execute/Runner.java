@@ -42,6 +42,8 @@ public final class Runner {
   private final boolean compileOnly;
   private final Map<Thread, Session> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger started = new AtomicInteger();
+  /** Set by --fail-fast after the first failure: queued nodes are skipped instead of run. */
+  private volatile boolean stopRequested;
 
   public Runner(Workspace ws, boolean compileOnly) {
     this.ws = ws;
@@ -60,6 +62,8 @@ public final class Runner {
     }
 
     @Override public boolean fullRefresh() { return ws.options().fullRefresh(); }
+
+    @Override public boolean empty() { return ws.options().empty(); }
   }
 
   /** The warehouse, opened on first use; compile-only runs open it read-only. */
@@ -101,7 +105,7 @@ public final class Runner {
             inFlight.add(id);
             Node n = ws.project().node(id);
             int index = started.incrementAndGet();
-            pool.submit(() -> done.add(runOne(n, index, total)));
+            pool.submit(() -> done.add(stopRequested ? skipped(n, "Skipped: --fail-fast stopped the run") : runOne(n, index, total)));
           }
         }
         if (inFlight.isEmpty()) break;
@@ -121,6 +125,7 @@ public final class Runner {
           }
           if (ws.options().failFast() && !stopping) {
             stopping = true;
+            stopRequested = true;
             console.warn("Fail fast: stopping after the first failure (" + r.uniqueId() + ")");
             for (Session s : sessions.values()) s.cancel();
           }
@@ -221,6 +226,8 @@ public final class Runner {
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       result = error(n, "Runtime Error in " + n.resourceType.dbtName() + " " + n.name + " (" + n.originalFilePath + ")\n  " + msg, cs, t);
     }
+    // A node whose query --fail-fast cancelled did not fail by itself: it was stopped.
+    if (stopRequested && result.status() == NodeResult.Status.ERROR) result = skipped(n, "Cancelled: --fail-fast stopped the run");
     report(n, result, index, total, desc);
     return result;
   }
@@ -248,6 +255,10 @@ public final class Runner {
       case WARN -> {
         verb = console.paint(Console.YELLOW, "WARN " + r.failures()) + " ";
         status = console.paint(Console.YELLOW, "WARN " + r.failures()) + " in " + secs;
+      }
+      case SKIPPED -> {
+        verb = console.paint(Console.YELLOW, "SKIP") + " ";
+        status = console.paint(Console.YELLOW, "SKIP");
       }
       case FAIL -> {
         verb = console.paint(Console.RED, "FAIL " + r.failures()) + " ";

@@ -39,7 +39,7 @@ import java.util.UUID;
 public final class Workspace implements AutoCloseable {
   private final Options opts;
   private final Console console;
-  private final String invocationId = UUID.randomUUID().toString();
+  private final String invocationId;
   private final Instant startedAt = Instant.now();
   private final Path projectDir;
   private ProjectSettings settings;
@@ -52,6 +52,8 @@ public final class Workspace implements AutoCloseable {
   public Workspace(Options opts, Console console) {
     this.opts = opts;
     this.console = console;
+    // One id for the JSON log lines, the Jinja context and the artifacts.
+    this.invocationId = console.invocationId() != null ? console.invocationId() : UUID.randomUUID().toString();
     this.projectDir = opts.projectDir().toAbsolutePath().normalize();
   }
 
@@ -112,6 +114,13 @@ public final class Workspace implements AutoCloseable {
     return target;
   }
 
+  /** Everything besides the project's files that decides what parsing produces (part of cache keys). */
+  public String parseInputs() {
+    TargetConfig t = target();
+    return dev.weir.core.project.ProjectLoader.PARSE_RULES_VERSION + "|" + t.profileName() + "/" + t.name() + "/" + t.type()
+        + "/" + t.database() + "/" + t.schema() + "|vars=" + new java.util.TreeMap<>(opts.vars()) + "|strict=" + opts.strict();
+  }
+
   public EngineFactory engineFactory() {
     target();
     return factory;
@@ -129,7 +138,7 @@ public final class Workspace implements AutoCloseable {
     flags.put("FAIL_FAST", opts.failFast());
     flags.put("EMPTY", opts.empty());
     ProjectLoader.Request req = new ProjectLoader.Request(projectDir, t, factory.dialect(t), opts.vars(), opts.env()::get,
-        opts.strict(), console::warn, console::info, console::debug, invocationId, startedAt, flags);
+        opts.strict(), console::warn, console::info, console::debug, invocationId, startedAt, flags, opts.useParseCache());
     loaded = ProjectLoader.load(req, settings());
     console.debug(String.format("Loaded project %s in %.3fs", loaded.project().name(), (System.nanoTime() - start) / 1e9));
     return loaded;

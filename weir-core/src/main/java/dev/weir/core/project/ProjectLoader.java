@@ -51,10 +51,19 @@ public final class ProjectLoader {
   /** What a load needs besides the project folder. */
   public record Request(Path projectDir, TargetConfig target, Dialect dialect, Map<String, Object> cliVars,
                         Function<String, String> env, boolean strict, Consumer<String> warn, Consumer<String> info,
-                        Consumer<String> debug, String invocationId, Instant runStartedAt, Map<String, Object> flags) {}
+                        Consumer<String> debug, String invocationId, Instant runStartedAt, Map<String, Object> flags,
+                        boolean useCache) {}
 
-  /** The result: the project and the renderer bound to it (templates parsed once, reused to compile). */
-  public record Loaded(Project project, Renderer renderer, Map<String, Template> templates) {}
+  /**
+   * The result: the project, the renderer bound to it, and its templates (parsed once, on first
+   * need: files the parse cache answered for are parsed only if they are compiled).
+   */
+  public record Loaded(Project project, Renderer renderer, Function<Node, Template> templates, int cacheHits) {
+    public Template template(Node n) { return templates.apply(n); }
+  }
+
+  /** Weir's version of the parse rules; part of the parse cache key. */
+  public static final String PARSE_RULES_VERSION = "weir-parse-1";
 
   private static final String BUILTIN_INDEX = "/dev/weir/core/macros/index.txt";
 
@@ -68,6 +77,7 @@ public final class ProjectLoader {
   private final Set<String> usedConfigPaths = ConcurrentHashMap.newKeySet();
   private final List<String> allConfigPaths = new ArrayList<>();
   private final JinjaEnvironment env = new JinjaEnvironment();
+  private final StringBuilder cacheKey = new StringBuilder(PARSE_RULES_VERSION);
 
   private ProjectLoader(Request req, ProjectSettings settings) {
     this.req = req;
@@ -114,9 +124,11 @@ public final class ProjectLoader {
             + rel(f) + " as a .sql model.");
       }
       nodes.addAll(files(mp, ".sql").parallelStream().map(f -> sqlNode(f, mp, ResourceType.MODEL)).toList());
-      for (Path f : files(mp, ".md")) loadDocs(f);
     }
-    for (String dp : settings.docsPaths()) for (Path f : files(dp, ".md")) loadDocs(f);
+    // dbt: docs blocks live in docs-paths, by default in every resource path.
+    List<String> docsPaths = !settings.docsPaths().isEmpty() ? settings.docsPaths() : distinct(settings.modelPaths(),
+        settings.seedPaths(), settings.analysisPaths(), settings.macroPaths(), settings.snapshotPaths(), settings.testPaths());
+    for (String dp : docsPaths) for (Path f : files(dp, ".md")) loadDocs(f);
     for (String sp : settings.seedPaths()) {
       for (Path f : files(sp, ".csv")) nodes.add(seedNode(f, sp));
     }
@@ -148,15 +160,37 @@ public final class ProjectLoader {
     for (Path y : yamls) props.read(y);
 
     phase("properties");
-    // Parse-render SQL nodes in parallel: records refs, sources, in-file config.
+    // Parse-render SQL nodes in parallel: records refs, sources, in-file config. Files whose
+    // content the parse cache knows are neither parsed nor rendered.
+    TargetConfig tc = req.target();
+    cacheKey.append("|project=").append(sha256(read(root.resolve("dbt_project.yml"))))
+        .append("|target=").append(tc.type()).append('/').append(tc.name()).append('/').append(tc.database()).append('/').append(tc.schema())
+        .append("|vars=").append(Python.repr(new TreeMap<>(req.cliVars())));
+    String globalKey = sha256(cacheKey.toString());
+    Path cacheFile = root.resolve(settings.targetPath()).resolve("weir_parse_cache.bin");
+    ParseCache cache = req.useCache() ? ParseCache.read(cacheFile, globalKey, req.env()) : ParseCache.empty();
+    ParseCache next = ParseCache.empty();
+    java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
     Map<String, Map<String, Object>> inFile = new ConcurrentHashMap<>();
     nodes.parallelStream().filter(n -> n.resourceType != ResourceType.SEED).forEach(n -> {
-      Template t = templates.get(n.uniqueId);
+      ParseCache.Entry e = cache.hit(n.originalFilePath, n.checksum);
+      if (e != null) {
+        hits.incrementAndGet();
+        n.refs.addAll(e.refs());
+        n.sources.addAll(e.sources());
+        if (!e.config().isEmpty()) inFile.put(n.uniqueId, new LinkedHashMap<>(e.config()));
+        next.put(n.originalFilePath, e);
+        return;
+      }
+      Template t = template(n);
       Renderer.RenderState st = renderer.newState(n, Renderer.Mode.PARSE);
       renderer.render(t, n, Renderer.Mode.PARSE, null, st, Map.of());
       if (!st.inFileConfig.isEmpty()) inFile.put(n.uniqueId, st.inFileConfig);
+      if (ParseCache.cacheable(st.inFileConfig)) {
+        next.put(n.originalFilePath, new ParseCache.Entry(n.checksum, List.copyOf(n.refs), List.copyOf(n.sources),
+            new LinkedHashMap<>(st.inFileConfig)));
+      }
     });
-
     phase("render");
     Map<String, Node> byId = new LinkedHashMap<>();
     Map<String, Node> disabled = new LinkedHashMap<>();
@@ -244,7 +278,30 @@ public final class ProjectLoader {
     Project project = new Project(root, pkg, settings.version(), req.target().profileName(), settings,
         byId, sources, disabled, macros.defs(), docs, props.selectors(root), warnings);
     renderer.setResolver(resolution.resolver(project));
-    return new Loaded(project, renderer, templates);
+    renderDescriptions(renderer, byId.values());
+    renderDescriptions(renderer, sources.values());
+    if (req.useCache()) {
+      Map<String, String> envUsed = new TreeMap<>();
+      for (String name : renderer.envVarsUsed()) envUsed.put(name, req.env().apply(name));
+      next.write(cacheFile, globalKey, envUsed);
+    }
+    phase("cache (" + hits.get() + " files from the parse cache)");
+    return new Loaded(project, renderer, this::template, hits.get());
+  }
+
+  /** Descriptions may use Jinja, typically {{ doc('name') }}: dbt renders them at parse time. */
+  private void renderDescriptions(Renderer renderer, Collection<Node> nodes) {
+    for (Node n : nodes) {
+      n.description = renderDescription(renderer, n, n.description);
+      for (Node.ColumnDef c : n.columns.values()) c.description = renderDescription(renderer, n, c.description);
+    }
+  }
+
+  private String renderDescription(Renderer renderer, Node n, String text) {
+    if (text == null || !text.contains("{")) return text;
+    String where = n.patchPath != null ? n.patchPath.replaceFirst("^[^:]+://", "") : n.originalFilePath;
+    Template t = parse(where, text);
+    return renderer.render(t, n, Renderer.Mode.PARSE, null, renderer.newState(n, Renderer.Mode.PARSE), Map.of());
   }
 
   @SafeVarargs
@@ -256,15 +313,33 @@ public final class ProjectLoader {
 
   // ------------------------------------------------------------------ files
 
+  private final Map<String, List<Path>> listings = new ConcurrentHashMap<>();
+
+  /** Files under {@code folder} ending with {@code ext}, sorted; each folder is walked once per load. */
   private List<Path> files(String folder, String ext) {
+    List<Path> all = listings.computeIfAbsent(folder, this::walk);
+    List<Path> out = new ArrayList<>();
+    for (Path p : all) if (p.getFileName().toString().endsWith(ext)) out.add(p);
+    return out;
+  }
+
+  private List<Path> walk(String folder) {
     Path dir = root.resolve(folder);
     if (!Files.isDirectory(dir)) return List.of();
-    try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(p -> p.getFileName().toString().endsWith(ext) && Files.isRegularFile(p))
-          .sorted().collect(Collectors.toList());
+    List<Path> out = new ArrayList<>();
+    try {
+      Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+          if (attrs.isRegularFile()) out.add(file);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
     } catch (IOException e) {
       throw WeirException.project(folder, 0, "Cannot list files: " + e.getMessage());
     }
+    out.sort(null);
+    return out;
   }
 
   private String rel(Path f) {
@@ -315,7 +390,10 @@ public final class ProjectLoader {
 
   private void loadMacroFiles(MacroRegistry macros, List<Path> files) {
     List<Object[]> parsed = files.parallelStream().map(f -> new Object[] {rel(f), read(f)}).toList();
-    for (Object[] p : parsed) registerMacros(macros, pkg, (String) p[0], (String) p[1]);
+    for (Object[] p : parsed) {
+      cacheKey.append('|').append(p[0]).append('=').append(sha256((String) p[1]));
+      registerMacros(macros, pkg, (String) p[0], (String) p[1]);
+    }
   }
 
   private void registerMacros(MacroRegistry macros, String packageName, String path, String src) {
@@ -335,6 +413,11 @@ public final class ProjectLoader {
       docs.put("doc." + packageName + "." + d.name(), new DocDef("doc." + packageName + "." + d.name(), d.name(),
           packageName, path, path, docText(d)));
     }
+  }
+
+  /** A node's template, parsed on first need. */
+  private Template template(Node n) {
+    return templates.computeIfAbsent(n.uniqueId, id -> parse(n.originalFilePath, n.rawCode));
   }
 
   private static String docText(BlockDef d) {
@@ -367,7 +450,6 @@ public final class ProjectLoader {
     n.checksum = sha256(n.rawCode);
     n.fqn = fqn(within, name);
     n.config.putAll(defaultConfig(type));
-    templates.put(n.uniqueId, parse(path, n.rawCode));
     return n;
   }
 

@@ -34,6 +34,14 @@ public final class RelationValue implements JinjaObject {
     this.cteName = cte;
   }
 
+  /** dbt's --empty: the relation read as a subquery with no rows, keeping its columns. */
+  public static RelationValue empty(Relation r, Dialect d) {
+    String rendered = d.render(r);
+    String sub = "(select * from " + rendered + " where false limit 0)";
+    if (d.subqueryNeedsAlias()) sub += " _dbt_limit_subq_" + r.identifier().replaceAll("[^A-Za-z0-9_]", "_");
+    return new RelationValue(r, d, true, true, true, sub);
+  }
+
   public static RelationValue cte(Relation r, Dialect d, String cteName) {
     return new RelationValue(r.withType(RelationType.CTE), d, true, true, true, cteName);
   }

@@ -69,6 +69,9 @@ public final class Renderer {
     Session session();
 
     boolean fullRefresh();
+
+    /** dbt's --empty: refs and sources read no rows. */
+    default boolean empty() { return false; }
   }
 
   /** What one render produced besides its text. */
@@ -80,6 +83,7 @@ public final class Renderer {
     /** config(...) calls made in the template (parse mode). */
     public final Map<String, Object> inFileConfig = new LinkedHashMap<>();
     final Map<String, Object> results = new LinkedHashMap<>();
+    Warehouse warehouse;
 
     RenderState(Node node, Mode mode) {
       this.node = node;
@@ -266,12 +270,13 @@ public final class Renderer {
   // ------------------------------------------------------------------ context
 
   public RenderContext context(Node node, Mode mode, Warehouse wh, RenderState state, Map<String, Object> extra) {
+    if (state != null) state.warehouse = wh;
     Map<String, Object> local = new LinkedHashMap<>(48);
     String pkg = node == null ? macros.rootPackage() : node.packageName;
     boolean exec = mode == Mode.EXECUTE;
     local.put("execute", exec);
     JinjaCallable ref = (c, a, k) -> ref(node, mode, state, a, k);
-    JinjaCallable source = (c, a, k) -> source(node, mode, a);
+    JinjaCallable source = (c, a, k) -> source(node, mode, wh, a);
     ConfigValue config = new ConfigValue(node, state, mode);
     local.put("ref", ref);
     local.put("source", source);
@@ -279,7 +284,8 @@ public final class Renderer {
     local.put("builtins", Map.of("ref", ref, "source", source, "config", config));
     local.put("var", new VarFunction(pkg));
     if (node != null) {
-      if (resolver != null || node.schema != null) local.put("this", thisRelation(node));
+      // dbt defines 'this' while parsing too (before the node's schema is known: the target's).
+      local.put("this", thisRelation(node));
       local.put("model", nodeDict(node));
     }
     local.put("is_incremental", (JinjaCallable) (c, a, k) -> isIncremental(node, mode, wh));
@@ -431,7 +437,8 @@ public final class Renderer {
 
   private RelationValue thisRelation(Node node) {
     if (resolver != null) return new RelationValue(resolver.relationOf(node), dialect);
-    return new RelationValue(Relation.of(node.database, node.schema, node.alias != null ? node.alias : node.name), dialect);
+    return new RelationValue(Relation.of(node.database != null ? node.database : target.database(),
+        node.schema != null ? node.schema : target.schema(), node.alias != null ? node.alias : node.name), dialect);
   }
 
   // ------------------------------------------------------------------ ref / source
@@ -458,10 +465,11 @@ public final class Renderer {
       if (state != null && !state.ephemerals.contains(n)) state.ephemerals.add(n);
       return RelationValue.cte(resolver.relationOf(n), dialect, "__dbt__cte__" + n.name);
     }
+    if (state != null && state.warehouse != null && state.warehouse.empty()) return RelationValue.empty(resolver.relationOf(n), dialect);
     return new RelationValue(resolver.relationOf(n), dialect);
   }
 
-  private Object source(Node from, Mode mode, List<Object> a) {
+  private Object source(Node from, Mode mode, Warehouse wh, List<Object> a) {
     if (a.size() != 2) throw new CompilerError("source() takes 2 arguments: source('source_name', 'table_name')");
     String src = Python.str(a.get(0));
     String table = Python.str(a.get(1));
@@ -476,6 +484,7 @@ public final class Renderer {
     }
     Node n = resolver.findSource(from, src, table);
     if (n == null) throw new CompilerError("source('" + src + "', '" + table + "') was not found");
+    if (wh != null && wh.empty()) return RelationValue.empty(resolver.relationOf(n), dialect);
     return new RelationValue(resolver.relationOf(n), dialect);
   }
 

@@ -137,6 +137,9 @@ public final class Console {
 
   public boolean color() { return color; }
 
+  /** The invocation id printed in JSON log lines (the artifacts' id when the console was made for a command). */
+  public String invocationId() { return invocationId; }
+
   public Format format() { return format; }
 
   // ------------------------------------------------------------------ colour

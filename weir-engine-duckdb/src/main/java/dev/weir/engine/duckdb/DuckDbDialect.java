@@ -80,4 +80,8 @@ public final class DuckDbDialect implements Dialect {
   static String kind(RelationType type) {
     return type == RelationType.VIEW ? "view" : "table";
   }
+
+  /** DuckDB reads a subquery in FROM without an alias. */
+  @Override
+  public boolean subqueryNeedsAlias() { return false; }
 }

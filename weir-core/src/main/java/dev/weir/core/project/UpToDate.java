@@ -1,0 +1,114 @@
+package dev.weir.core.project;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Knows whether {@code target/manifest.json} still describes the project: the state of every
+ * project file (path, size, modification time, as git's index does), the invocation's inputs
+ * (target, --vars) and the env vars parsing read, recorded when the manifest was written. When
+ * none of that changed, {@code weir parse} has nothing to do.
+ */
+public final class UpToDate {
+  private static final int FORMAT = 1;
+  private static final String FILE = "weir_manifest_state.bin";
+
+  private UpToDate() {}
+
+  /** Stats of the project's files: every file under the project except target/, logs/ and hidden folders. */
+  public static Map<String, long[]> snapshot(Path root, String targetPath) throws IOException {
+    Map<String, long[]> out = new TreeMap<>();
+    Path target = root.resolve(targetPath).normalize();
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+        if (dir.equals(root)) return FileVisitResult.CONTINUE;
+        String name = dir.getFileName().toString();
+        if (dir.normalize().equals(target) || name.startsWith(".") || name.equals("logs")) return FileVisitResult.SKIP_SUBTREE;
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        out.put(root.relativize(file).toString(), new long[] {attrs.size(), attrs.lastModifiedTime().toMillis()});
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Records the state after a manifest was written. {@code files} is the snapshot taken before
+   * loading began, so that a file edited during the load counts as changed next time. Failures
+   * are ignored: the check then says "not up to date".
+   */
+  public static void record(Path root, String targetPath, String inputs, Map<String, String> envUsed, Path manifest,
+                            Map<String, long[]> files) {
+    try {
+      Path file = root.resolve(targetPath).resolve(FILE);
+      Path tmp = file.resolveSibling(FILE + ".tmp");
+      try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+        out.writeInt(FORMAT);
+        out.writeUTF(ProjectLoader.sha256(inputs));
+        out.writeLong(Files.size(manifest));
+        out.writeLong(Files.getLastModifiedTime(manifest).toMillis());
+        out.writeInt(envUsed.size());
+        for (Map.Entry<String, String> e : envUsed.entrySet()) {
+          out.writeUTF(e.getKey());
+          out.writeUTF(e.getValue() == null ? "" : ProjectLoader.sha256(e.getValue()));
+        }
+        out.writeInt(files.size());
+        for (Map.Entry<String, long[]> e : files.entrySet()) {
+          out.writeUTF(e.getKey());
+          out.writeLong(e.getValue()[0]);
+          out.writeLong(e.getValue()[1]);
+        }
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      // Only speed is lost.
+    }
+  }
+
+  /** Whether the manifest is current for these inputs. */
+  public static boolean check(Path root, String targetPath, String inputs, Function<String, String> env, Path manifest) {
+    Path file = root.resolve(targetPath).resolve(FILE);
+    if (!Files.isRegularFile(file) || !Files.isRegularFile(manifest)) return false;
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      if (in.readInt() != FORMAT || !in.readUTF().equals(ProjectLoader.sha256(inputs))) return false;
+      if (in.readLong() != Files.size(manifest) || in.readLong() != Files.getLastModifiedTime(manifest).toMillis()) return false;
+      int envCount = in.readInt();
+      for (int i = 0; i < envCount; i++) {
+        String name = in.readUTF();
+        String hash = in.readUTF();
+        String now = env.apply(name);
+        if (!Objects.equals(hash, now == null ? "" : ProjectLoader.sha256(now))) return false;
+      }
+      int n = in.readInt();
+      Map<String, long[]> now = snapshot(root, targetPath);
+      if (now.size() != n) return false;
+      for (int i = 0; i < n; i++) {
+        long[] st = now.get(in.readUTF());
+        long size = in.readLong();
+        long mtime = in.readLong();
+        if (st == null || st[0] != size || st[1] != mtime) return false;
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+}
