@@ -113,13 +113,13 @@ def overhead_report(out_dir, name, nodes):
         per[tool] = net
         rows.append([tool, fmt(run), fmt(cpu(run)).replace(" (n=1)", ""), fmt(empty),
                      f"{(run['mean'] - base):.2f}s", f"{gross * 1000:.1f}ms", f"{net * 1000:.1f}ms"])
-    print(table(["tool", "run wall", "run cpu", "start-up (empty selection)", "run - duckdb alone",
+    print(table(["tool", "run wall", "run cpu", "start-up", "run - duckdb alone",
                  "per node incl. start-up", "per node excl. start-up"], rows))
     for tool in ("dbt", "weir"):
         st = p(f"{tool}-startup")
         if st:
             print(f"start-up of {tool} measured as: {st.get('command', '?')}")
-    if "dbt" in per and "weir" in per and per["weir"] > 0:
+    if per.get("dbt", 0) > 0 and per.get("weir", 0) > 0:
         print(f"per-node overhead dbt/weir: {per['dbt'] / per['weir']:.2f}x")
 
 

@@ -25,6 +25,11 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns the exit code (tests call this in-process). */
   public static int run(String... args) {
+    // The version needs no command model: answer before picocli reflects over every command.
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+      for (String line : new Version().getVersion()) System.out.println(line);
+      return 0;
+    }
     CommandLine cl = new CommandLine(new Main());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler((ex, a) -> {

@@ -35,6 +35,9 @@ abstract class NodeCommand extends WeirCommand {
     console.info("");
     console.info("Concurrency: " + ws.target().threads() + " threads (target='" + ws.target().name() + "')");
     console.info("");
+    // Open the warehouse before anything runs: failing to get it (held by another process past
+    // --lock-timeout, a bad path) is an error before anything ran, exit 2 like dbt's connection errors.
+    if (!compileOnly() && !ids.isEmpty()) ws.engine(false);
     started = true;
     Runner runner = new Runner(ws, compileOnly());
     RunSummary summary = runner.run(ids, buildGraph(ws, ids));

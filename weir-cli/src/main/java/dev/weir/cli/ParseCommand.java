@@ -18,7 +18,7 @@ final class ParseCommand extends WeirCommand {
     Path manifest = ws.targetDir().resolve("manifest.json");
     String inputs = ws.parseInputs();
     String targetPath = ws.settings().targetPath();
-    if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, System.getenv()::get, manifest)) {
+    if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest)) {
       console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
           ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
       return 0;
@@ -30,7 +30,7 @@ final class ParseCommand extends WeirCommand {
     writeManifest(ws);
     long t2 = System.nanoTime();
     Map<String, String> envUsed = new TreeMap<>();
-    for (String name : ws.renderer().envVarsUsed()) envUsed.put(name, System.getenv(name));
+    for (String name : ws.renderer().envVarsUsed()) envUsed.put(name, ws.options().env().get(name));
     UpToDate.record(ws.projectDir(), targetPath, inputs, envUsed, manifest, before);
     header(ws);
     console.info(String.format("Parsed in %.3fs (%d files from the parse cache), manifest written in %.3fs: %s", (t1 - t0) / 1e9,

@@ -61,6 +61,12 @@ abstract class WeirCommand implements Callable<Integer> {
       console.error("Internal error: " + Secrets.mask(String.valueOf(e)) + (common.debug ? "" : " (run with --debug for details)"));
       if (common.debug) e.printStackTrace();
       return 2;
+    } catch (StackOverflowError e) {
+      // Pathological nesting (thousands of brackets in one Jinja expression): one message, not a JVM trace.
+      console.error("Error: the project nests too deeply for Weir's stack (StackOverflowError). Simplify the deepest "
+          + "expression or raise the stack size (WEIR_JAVA_OPTS=-Xss64m)" + (common.debug ? "" : " (run with --debug for details)"));
+      if (common.debug) e.printStackTrace();
+      return started ? 1 : 2;
     } finally {
       if (ws != null) {
         try {

@@ -95,6 +95,8 @@ class BuildE2ETest {
     TestProject.Result r = p.run("test");
     r.exits(1);
     assertThat(r.lines().stream().filter(l -> l.contains("FAIL 2") && l.contains("short_labels")).count()).as(r.toString()).isEqualTo(1);
+    // dbt's result line: "HH:MM:SS  N of M FAIL 2 ..." (no "Error:" in front of it).
+    assertThat(r.lines()).anyMatch(l -> l.matches("\\d\\d:\\d\\d:\\d\\d  1 of 1 FAIL 2 .*short_labels.*"));
     assertThat(r.out()).contains("Failure in test short_labels").contains("ERROR=1");
 
     p.file("tests/short_labels.sql", "{{ config(severity='warn') }}\nselect * from {{ ref('mid') }} where length(label) > 3\n");
@@ -277,8 +279,8 @@ class BuildE2ETest {
   @Test
   void debugFlagPrintsDebugLines(@TempDir Path tmp) {
     TestProject p = chain(tmp);
-    TestProject.Result quiet = p.run("parse").ok();
-    TestProject.Result loud = p.run("parse", "--debug").ok();
+    TestProject.Result quiet = p.run("ls").ok();
+    TestProject.Result loud = p.run("ls", "--debug").ok();
     assertThat(loud.lines().size()).isGreaterThan(quiet.lines().size());
     assertThat(loud.out()).contains("Loaded project chain");
     assertThat(quiet.out()).doesNotContain("Loaded project chain");

@@ -305,17 +305,17 @@ class JinjaContextE2ETest {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled("weir-jinja: '+'/'-' have no hook for JinjaObject values, so date/datetime +- timedelta "
-      + "(e.g. run_started_at - modules.datetime.timedelta(days=1)) fails with 'unsupported operand type(s)'")
   void datetimeArithmetic(@TempDir Path tmp) {
     TestProject q = TestProject.create(tmp, "dt", "")
         .file("models/d.sql", """
             {% set d = modules.datetime.date(2024, 2, 28) + modules.datetime.timedelta(days=1) %}
             {% set t = modules.datetime.datetime(2024, 3, 1, 0, 30) - modules.datetime.timedelta(hours=1) %}
-            select '{{ d }}' as d, '{{ t.strftime("%Y-%m-%d %H:%M") }}' as t
+            {% set yesterday = run_started_at - modules.datetime.timedelta(days=1) %}
+            select '{{ d }}' as d, '{{ t.strftime("%Y-%m-%d %H:%M") }}' as t,
+                   {{ (run_started_at - yesterday).days }} as one_day, {{ yesterday < run_started_at }} as before
             """);
     q.run("run").ok();
-    assertThat(q.rows("select d, t from main.d")).containsExactly("2024-02-29|2024-02-29 23:30");
+    assertThat(q.rows("select d, t, one_day, before from main.d")).containsExactly("2024-02-29|2024-02-29 23:30|1|true");
   }
 
   @Test

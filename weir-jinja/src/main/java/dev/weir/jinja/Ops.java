@@ -21,6 +21,11 @@ final class Ops {
   }
 
   static Object add(Object a, Object b) {
+    if (a instanceof PyOperand || b instanceof PyOperand) {
+      Object r = a instanceof PyOperand pa ? pa.add(b, false) : PyOperand.NOT_IMPLEMENTED;
+      if (r == PyOperand.NOT_IMPLEMENTED && b instanceof PyOperand pb) r = pb.add(a, true);
+      if (r != PyOperand.NOT_IMPLEMENTED) return r;
+    }
     if (a instanceof Long x && b instanceof Long y) {
       long r = x + y;
       if (((x ^ r) & (y ^ r)) < 0) return Python.normBig(BigInteger.valueOf(x).add(BigInteger.valueOf(y)));
@@ -54,6 +59,11 @@ final class Ops {
   }
 
   static Object sub(Object a, Object b) {
+    if (a instanceof PyOperand || b instanceof PyOperand) {
+      Object r = a instanceof PyOperand pa ? pa.sub(b, false) : PyOperand.NOT_IMPLEMENTED;
+      if (r == PyOperand.NOT_IMPLEMENTED && b instanceof PyOperand pb) r = pb.sub(a, true);
+      if (r != PyOperand.NOT_IMPLEMENTED) return r;
+    }
     if (a instanceof Long x && b instanceof Long y) {
       long r = x - y;
       if (((x ^ y) & (x ^ r)) < 0) return Python.normBig(BigInteger.valueOf(x).subtract(BigInteger.valueOf(y)));

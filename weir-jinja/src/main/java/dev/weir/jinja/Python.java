@@ -304,6 +304,11 @@ public final class Python {
       }
       return Integer.compare(la.size(), lb.size());
     }
+    if (a instanceof Comparable<?> ca && b != null && a.getClass() == b.getClass()) {
+      @SuppressWarnings("unchecked")
+      int c = ((Comparable<Object>) ca).compareTo(b);
+      return Integer.signum(c);
+    }
     if (a instanceof Undefined u && u.strict()) throw u.fail();
     if (b instanceof Undefined u && u.strict()) throw u.fail();
     throw new TemplateRuntimeError("'<' not supported between instances of '" + typeName(a) + "' and '" + typeName(b) + "'");

@@ -106,36 +106,31 @@ final class Materializer {
     }
     Relation tmp = new Relation(null, null, n.alias + "__weir_incr", RelationType.TABLE);
     String rt = d.render(target);
-    StringBuilder run = new StringBuilder();
-    run.append("create temporary table ").append(d.render(tmp)).append(" as (\n").append(sql).append("\n);\n");
+    String tt = d.render(tmp);
+    List<String> statements = new ArrayList<>();
+    statements.add(d.dropIfExists(tmp, RelationType.TABLE));
+    statements.add("create temporary table " + tt + " as (\n" + sql + "\n)");
     if (!keys.isEmpty()) {
       StringBuilder cond = new StringBuilder();
       for (String k : keys) {
         if (cond.length() > 0) cond.append(" and ");
         cond.append(rt).append('.').append(k).append(" = weir_src.").append(k);
       }
-      run.append("delete from ").append(rt).append(" where exists (select 1 from ").append(d.render(tmp))
-          .append(" as weir_src where ").append(cond).append(");\n");
+      statements.add("delete from " + rt + " where exists (select 1 from " + tt + " as weir_src where " + cond + ")");
     }
-    run.append("insert into ").append(rt).append(" (").append(colList).append(")\n  select ").append(colList)
-        .append(" from ").append(d.render(tmp)).append(";\n");
-    compiler.writeFile("run", n, run.toString());
+    int insertIndex = statements.size();
+    statements.add("insert into " + rt + " (" + colList + ")\nselect " + colList + " from " + tt);
+    statements.add(d.dropIfExists(tmp, RelationType.TABLE));
+    compiler.writeFile("run", n, String.join(";\n", statements) + ";\n");
+    // One transaction: the delete and the insert land together or not at all.
     boolean own = !s.inTransaction();
     if (own) s.begin();
-    long inserted;
+    long inserted = -1;
     try {
-      s.execute(d.dropIfExists(tmp, RelationType.TABLE));
-      s.execute("create temporary table " + d.render(tmp) + " as (\n" + sql + "\n)");
-      if (!keys.isEmpty()) {
-        StringBuilder cond = new StringBuilder();
-        for (String k : keys) {
-          if (cond.length() > 0) cond.append(" and ");
-          cond.append(rt).append('.').append(k).append(" = weir_src.").append(k);
-        }
-        s.execute("delete from " + rt + " where exists (select 1 from " + d.render(tmp) + " as weir_src where " + cond + ")");
+      for (int i = 0; i < statements.size(); i++) {
+        long r = s.execute(statements.get(i));
+        if (i == insertIndex) inserted = r;
       }
-      inserted = s.execute("insert into " + rt + " (" + colList + ") select " + colList + " from " + d.render(tmp));
-      s.execute(d.dropIfExists(tmp, RelationType.TABLE));
       if (own) s.commit();
     } catch (RuntimeException e) {
       if (own) s.rollback();

@@ -104,8 +104,19 @@ public final class Runner {
           for (String id : queue.takeReady()) {
             inFlight.add(id);
             Node n = ws.project().node(id);
-            int index = started.incrementAndGet();
-            pool.submit(() -> done.add(stopRequested ? skipped(n, "Skipped: --fail-fast stopped the run") : runOne(n, index, total)));
+            pool.submit(() -> {
+              // Numbered when it starts (not when queued), so "N of M START" lines come in order.
+              NodeResult res;
+              try {
+                res = stopRequested ? skipped(n, "Skipped: --fail-fast stopped the run") : runOne(n, started.incrementAndGet(), total);
+              } catch (Throwable e) {
+                // An Error (stack overflow, out of memory, a class missing) must still report a result:
+                // without one this loop would wait for the node forever.
+                res = error(n, "Internal error in " + n.resourceType.dbtName() + " " + n.name + " (" + n.originalFilePath
+                    + "): " + e, Instant.now(), System.nanoTime());
+              }
+              done.add(res);
+            });
           }
         }
         if (inFlight.isEmpty()) break;

@@ -86,8 +86,8 @@ public final class Workspace implements AutoCloseable {
       String v = opts.env().get(name);
       if (v == null) {
         if (a.size() > 1) return a.get(1);
-        throw new WeirException(WeirException.Kind.USAGE, "Env var required but not provided: '" + name + "' (used in "
-            + located.file() + ")");
+        // Profiles.resolve adds the place (profiles.yml and the line of the key being rendered).
+        throw new WeirException(WeirException.Kind.USAGE, "Env var required but not provided: '" + name + "'");
       }
       if (Secrets.isSecretEnvName(name)) Secrets.register(v);
       return v;
@@ -96,7 +96,8 @@ public final class Workspace implements AutoCloseable {
       String name = Python.str(a.get(0));
       if (opts.vars().containsKey(name)) return opts.vars().get(name);
       if (a.size() > 1) return a.get(1);
-      throw new WeirException(WeirException.Kind.USAGE, "Required var '" + name + "' not found (used in " + located.file() + ")");
+      throw new WeirException(WeirException.Kind.USAGE, "Required var '" + name + "' not found: pass it with --vars '{"
+          + name + ": ...}'");
     });
     target = Profiles.resolve(projectDir, s, located, opts.target(), str -> {
       try {

@@ -34,8 +34,12 @@ final class ParseCache {
 
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
   private final Map<String, Entry> loaded;
+  /** The env vars the loaded entries were parsed with (their values matched): reused entries still depend on them. */
+  private final java.util.Set<String> envNames = new java.util.TreeSet<>();
 
   private ParseCache(Map<String, Entry> loaded) { this.loaded = loaded; }
+
+  java.util.Set<String> envNames() { return envNames; }
 
   static ParseCache empty() { return new ParseCache(Map.of()); }
 
@@ -45,8 +49,10 @@ final class ParseCache {
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
       if (in.readInt() != FORMAT || !in.readUTF().equals(globalKey)) return empty();
       int envCount = in.readInt();
+      List<String> names = new ArrayList<>(envCount);
       for (int i = 0; i < envCount; i++) {
         String name = in.readUTF();
+        names.add(name);
         boolean present = in.readBoolean();
         String value = present ? in.readUTF() : null;
         String now = env.apply(name);
@@ -72,7 +78,9 @@ final class ParseCache {
         Map<String, Object> config = (Map<String, Object>) readValue(in);
         m.put(path, new Entry(checksum, refs, sources, config));
       }
-      return new ParseCache(m);
+      ParseCache c = new ParseCache(m);
+      c.envNames.addAll(names);
+      return c;
     } catch (IOException | RuntimeException e) {
       return empty();
     }

@@ -74,7 +74,9 @@ public final class Profiles {
       if (settings.profile() == null) return defaultTarget(profileName, projectDir, settings, threadsFlag);
       List<String> names = new ArrayList<>(all.keySet());
       names.remove("config");
-      throw WeirException.project(shown, 0, "Profile '" + profileName + "' (named in dbt_project.yml) is not in "
+      // The place to fix is where the profile is named: dbt_project.yml's 'profile:' line.
+      int line = settings.raw() instanceof YMap rm ? rm.lineOf("profile") : 0;
+      throw WeirException.project("dbt_project.yml", line, "Profile '" + profileName + "' is not in "
           + shown + "." + Suggest.didYouMean(profileName, names) + " Profiles there: " + names);
     }
     if (!(p instanceof YMap profile)) throw WeirException.project(shown, all.lineOf(profileName), "Profile '" + profileName + "' must be a mapping");
@@ -85,7 +87,11 @@ public final class Profiles {
     String target = targetFlag;
     if (target == null) {
       Object t = profile.get("target");
-      target = t == null ? "dev" : String.valueOf(render.apply(String.valueOf(t)));
+      try {
+        target = t == null ? "dev" : String.valueOf(render.apply(String.valueOf(t)));
+      } catch (WeirException ex) {
+        throw placed(ex, profile, "target");
+      }
     }
     Object o = outputs.get(target);
     if (!(o instanceof YMap out)) {
@@ -112,11 +118,24 @@ public final class Profiles {
     }
   }
 
+  /** An error rendering {@code key} of a profiles.yml mapping, placed at that key's line (unless it has a place). */
+  private static WeirException placed(WeirException ex, Object map, String key) {
+    if (ex.file() != null || !(map instanceof YMap ym)) return ex;
+    return new WeirException(ex.kind(), ym.file, ym.lineOf(key), ex.getMessage(), ex);
+  }
+
   private static Object renderAll(Object v, Function<String, Object> render) {
     if (v instanceof String s) return s.contains("{") ? render.apply(s) : s;
     if (v instanceof Map<?, ?> m) {
       Map<String, Object> out = new LinkedHashMap<>();
-      for (Map.Entry<?, ?> e : m.entrySet()) out.put(String.valueOf(e.getKey()), renderAll(e.getValue(), render));
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        String key = String.valueOf(e.getKey());
+        try {
+          out.put(key, renderAll(e.getValue(), render));
+        } catch (WeirException ex) {
+          throw placed(ex, m, key);
+        }
+      }
       return out;
     }
     if (v instanceof List<?> l) {

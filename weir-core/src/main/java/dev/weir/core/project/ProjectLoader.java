@@ -76,6 +76,7 @@ public final class ProjectLoader {
   private final Map<String, DocDef> docs = new LinkedHashMap<>();
   private final Set<String> usedConfigPaths = ConcurrentHashMap.newKeySet();
   private final List<String> allConfigPaths = new ArrayList<>();
+  private final Map<String, Integer> configPathLines = new HashMap<>();
   private final JinjaEnvironment env = new JinjaEnvironment();
   private final StringBuilder cacheKey = new StringBuilder(PARSE_RULES_VERSION);
 
@@ -169,6 +170,9 @@ public final class ProjectLoader {
     String globalKey = sha256(cacheKey.toString());
     Path cacheFile = root.resolve(settings.targetPath()).resolve("weir_parse_cache.bin");
     ParseCache cache = req.useCache() ? ParseCache.read(cacheFile, globalKey, req.env()) : ParseCache.empty();
+    // Files served from the cache were parsed with these env vars: this parse depends on them too
+    // (kept in the cache written below and in parse's up-to-date record).
+    renderer.envVarsUsed().addAll(cache.envNames());
     ParseCache next = ParseCache.empty();
     java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
     Map<String, Map<String, Object>> inFile = new ConcurrentHashMap<>();
@@ -198,10 +202,12 @@ public final class ProjectLoader {
     for (Node n : nodes) {
       String key = n.resourceType.dbtName() + ":" + n.name;
       if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED) key = "relation:" + n.name;
-      String prev = namesSeen.putIfAbsent(key, n.originalFilePath);
+      String prev = namesSeen.putIfAbsent(key, n.resourceType.dbtName() + " " + n.originalFilePath);
       if (prev != null) {
-        throw WeirException.project(n.originalFilePath, 0, "Duplicate name: " + n.resourceType.dbtName() + " '" + n.name
-            + "' is defined in both " + prev + " and " + n.originalFilePath + ". Node names must be unique within a project.");
+        // prev names its own kind: a model and a seed of one name clash too (both are relations).
+        throw WeirException.project(n.originalFilePath, 0, "Duplicate name: '" + n.name + "' is defined twice, as "
+            + prev + " and as " + n.resourceType.dbtName() + " " + n.originalFilePath
+            + ". Node names must be unique within a project.");
       }
       // YAML config then in-file config() on top of project config.
       Properties.Patch patch = props.patches.get(n.resourceType.dbtName() + ":" + n.name);
@@ -210,6 +216,7 @@ public final class ProjectLoader {
         props.applyPatch(n, patch);
       }
       Map<String, Object> f = inFile.get(n.uniqueId);
+      if (f != null) checkInFileConfig(n, f);
       if (f != null) ConfigKeys.merge(n.config, f);
       finishConfig(n);
     }
@@ -217,8 +224,10 @@ public final class ProjectLoader {
       if (!p.used) {
         String kind = p.kind;
         Collection<String> names = nodes.stream().filter(n -> n.resourceType.dbtName().equals(kind)).map(n -> n.name).toList();
-        warn(p.file + ":" + p.line + ": " + kind + " '" + p.name + "' is described here but no such " + kind + " exists."
-            + Suggest.didYouMean(p.name, names));
+        String msg = kind + " '" + p.name + "' is described here but no such " + kind + " exists."
+            + Suggest.didYouMean(p.name, names);
+        if (req.strict()) throw WeirException.project(p.file, p.line, msg);
+        warn(p.file + ":" + p.line + ": " + msg);
       }
     }
 
@@ -587,8 +596,10 @@ public final class ProjectLoader {
         if (!ConfigKeys.KNOWN.contains(key)) {
           List<String> close = Suggest.closest(key, ConfigKeys.KNOWN, 1);
           if (!close.isEmpty() && Suggest.distance(key, close.get(0)) <= 2) {
-            String msg = "dbt_project.yml: unknown config '+" + key + "' at " + path + ". Did you mean '+" + close.get(0) + "'?";
-            if (req.strict()) throw WeirException.project("dbt_project.yml", 0, msg.substring("dbt_project.yml: ".length()));
+            int line = level instanceof YMap ym ? ym.lineOf(k) : 0;
+            String place = "dbt_project.yml" + (line > 0 ? ":" + line : "") + ": ";
+            String msg = place + "unknown config '+" + key + "' at " + path + ". Did you mean '+" + close.get(0) + "'?";
+            if (req.strict()) throw WeirException.project("dbt_project.yml", line, msg.substring(place.length()));
             warn(msg);
           }
         }
@@ -598,8 +609,25 @@ public final class ProjectLoader {
       if (e.getValue() instanceof Map<?, ?> m) {
         String p = path + "." + k;
         allConfigPaths.add(p);
+        if (level instanceof YMap ym) configPathLines.put(p, ym.lineOf(k));
         walkConfigPaths(p, castMap(m));
       }
+    }
+  }
+
+  /** config(materialised=...) in a SQL file: a near miss of a known key warns (an error with --strict). */
+  private void checkInFileConfig(Node n, Map<String, Object> cfg) {
+    for (String k : cfg.keySet()) {
+      if (ConfigKeys.KNOWN.contains(k)) continue;
+      List<String> close = Suggest.closest(k, ConfigKeys.KNOWN, 1);
+      if (close.isEmpty() || Suggest.distance(k, close.get(0)) > 2) continue;
+      int line = 0;
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(k) + "\\b")
+          .matcher(n.rawCode == null ? "" : n.rawCode);
+      if (m.find()) line = (int) n.rawCode.substring(0, m.start()).chars().filter(c -> c == '\n').count() + 1;
+      String msg = "unknown config '" + k + "' in config(). Did you mean '" + close.get(0) + "'?";
+      if (req.strict()) throw WeirException.project(n.originalFilePath, line, msg);
+      warn(n.originalFilePath + (line > 0 ? ":" + line : "") + ": " + msg);
     }
   }
 
@@ -618,8 +646,10 @@ public final class ProjectLoader {
           candidates.add(sb.toString());
         }
       }
-      String msg = "dbt_project.yml: configuration path '" + p + "' does not apply to any resource." + Suggest.didYouMean(p, candidates);
-      if (req.strict()) throw WeirException.project("dbt_project.yml", 0, msg.substring("dbt_project.yml: ".length()));
+      int line = configPathLines.getOrDefault(p, 0);
+      String place = "dbt_project.yml" + (line > 0 ? ":" + line : "") + ": ";
+      String msg = place + "configuration path '" + p + "' does not apply to any resource." + Suggest.didYouMean(p, candidates);
+      if (req.strict()) throw WeirException.project("dbt_project.yml", line, msg.substring(place.length()));
       warn(msg);
     }
   }
@@ -703,6 +733,8 @@ public final class ProjectLoader {
           boolean isDisabled = disabled.values().stream().anyMatch(d -> d.name.equals(r.name()));
           List<String> names = refIndex.keySet().stream().filter(k -> !k.contains(".")).toList();
           int line = lineOf(n.rawCode, r.name());
+          // A generic test's ref (relationships' to:) stands in its properties YAML, at the test's line.
+          if (line == 0 && n.extra.get("yaml_line") instanceof Integer yl) line = yl;
           String place = n.originalFilePath != null ? n.originalFilePath : n.patchPath;
           throw WeirException.project(place, line, describe(n) + " depends on a node named '" + r.name() + "' which "
               + (isDisabled ? "is disabled." : "was not found." + Suggest.didYouMean(r.name(), names)));
@@ -714,6 +746,7 @@ public final class ProjectLoader {
         if (src == null) {
           List<String> names = new ArrayList<>(sourceIndex.keySet());
           int line = lineOf(n.rawCode, s.get(1));
+          if (line == 0 && n.extra.get("yaml_line") instanceof Integer yl) line = yl;
           String place = n.originalFilePath != null ? n.originalFilePath : n.patchPath;
           throw WeirException.project(place, line, describe(n) + " depends on a source named '" + s.get(0) + "." + s.get(1)
               + "' which was not found." + Suggest.didYouMean(s.get(0) + "." + s.get(1), names));

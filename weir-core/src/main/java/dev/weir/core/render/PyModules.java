@@ -91,7 +91,7 @@ public final class PyModules {
   }
 
   /** A Python datetime value. */
-  public static final class PyDateTime implements JinjaObject, Comparable<PyDateTime> {
+  public static final class PyDateTime implements JinjaObject, Comparable<PyDateTime>, dev.weir.jinja.PyOperand {
     final Temporal t;
 
     public PyDateTime(Temporal t) { this.t = t; }
@@ -140,13 +140,57 @@ public final class PyModules {
     @Override public String toString() { return iso(" "); }
 
     @Override public int compareTo(PyDateTime o) { return local().compareTo(o.local()); }
+
+    private PyDateTime plus(Duration d) {
+      return new PyDateTime(t instanceof OffsetDateTime o ? o.plus(d) : ((LocalDateTime) t).plus(d));
+    }
+
+    @Override
+    public Object add(Object other, boolean reflected) {
+      return other instanceof PyTimedelta td ? plus(td.d) : NOT_IMPLEMENTED;
+    }
+
+    @Override
+    public Object sub(Object other, boolean reflected) {
+      if (!reflected && other instanceof PyTimedelta td) return plus(td.d.negated());
+      if (other instanceof PyDateTime o) {
+        Duration d = Duration.between(o.local(), local());
+        return new PyTimedelta(reflected ? d.negated() : d);
+      }
+      return NOT_IMPLEMENTED;
+    }
+
+    @Override public boolean equals(Object o) { return o instanceof PyDateTime p && p.local().equals(local()); }
+
+    @Override public int hashCode() { return local().hashCode(); }
   }
 
   /** A Python date value. */
-  public static final class PyDate implements JinjaObject {
+  public static final class PyDate implements JinjaObject, Comparable<PyDate>, dev.weir.jinja.PyOperand {
     final LocalDate d;
 
     PyDate(LocalDate d) { this.d = d; }
+
+    @Override public int compareTo(PyDate o) { return d.compareTo(o.d); }
+
+    @Override
+    public Object add(Object other, boolean reflected) {
+      return other instanceof PyTimedelta td ? new PyDate(d.plusDays(td.d.toDays())) : NOT_IMPLEMENTED;
+    }
+
+    @Override
+    public Object sub(Object other, boolean reflected) {
+      if (!reflected && other instanceof PyTimedelta td) return new PyDate(d.minusDays(td.d.toDays()));
+      if (other instanceof PyDate o) {
+        long days = java.time.temporal.ChronoUnit.DAYS.between(o.d, d);
+        return new PyTimedelta(Duration.ofDays(reflected ? -days : days));
+      }
+      return NOT_IMPLEMENTED;
+    }
+
+    @Override public boolean equals(Object o) { return o instanceof PyDate p && p.d.equals(d); }
+
+    @Override public int hashCode() { return d.hashCode(); }
 
     @Override
     public Object getAttribute(String name) {
@@ -165,10 +209,27 @@ public final class PyModules {
   }
 
   /** A Python timedelta value. */
-  public static final class PyTimedelta implements JinjaObject {
+  public static final class PyTimedelta implements JinjaObject, Comparable<PyTimedelta>, dev.weir.jinja.PyOperand {
     final Duration d;
 
     PyTimedelta(Duration d) { this.d = d; }
+
+    @Override public int compareTo(PyTimedelta o) { return d.compareTo(o.d); }
+
+    @Override
+    public Object add(Object other, boolean reflected) {
+      return other instanceof PyTimedelta td ? new PyTimedelta(d.plus(td.d)) : NOT_IMPLEMENTED;
+    }
+
+    @Override
+    public Object sub(Object other, boolean reflected) {
+      if (other instanceof PyTimedelta td) return new PyTimedelta(reflected ? td.d.minus(d) : d.minus(td.d));
+      return NOT_IMPLEMENTED;
+    }
+
+    @Override public boolean equals(Object o) { return o instanceof PyTimedelta p && p.d.equals(d); }
+
+    @Override public int hashCode() { return d.hashCode(); }
 
     @Override
     public Object getAttribute(String name) {

@@ -109,7 +109,10 @@ public final class Console {
     } else {
       String text = color ? m : stripAnsi(m);
       if (level == Level.WARN) text = paint(YELLOW, "[WARNING]") + ": " + text;
-      if (level == Level.ERROR && !text.startsWith("Error") && !text.contains("ERROR")) text = paint(RED, "Error") + ": " + text;
+      // Node result lines (events with fields, e.g. "3 of 5 FAIL 2 ...") carry their own status: no prefix.
+      if (level == Level.ERROR && fields == null && !text.startsWith("Error") && !text.contains("ERROR")) {
+        text = paint(RED, "Error") + ": " + text;
+      }
       out.println(LocalTime.now().format(CLOCK) + "  " + text);
     }
     out.flush();

@@ -65,6 +65,7 @@ public final class DuckDbEngine implements Engine {
   private final String defaultDatabase;
   private final boolean useCatalog; // sessions must USE defaultDatabase
   private final Set<DuckDbSession> sessions = ConcurrentHashMap.newKeySet();
+  final RelationCache relationCache = new RelationCache();
   private volatile boolean closed;
 
   private DuckDbEngine(DuckDbConfig config, EngineOptions options, DuckDBConnection connection, Path file,

@@ -107,6 +107,7 @@ public final class DuckDbSession implements Session {
   @Override
   public QueryResult query(String sql, long maxRows) {
     startOperation();
+    noteCatalogChange(sql);
     return run(sql, st -> {
       if (!st.execute(sql)) return QueryResult.affected(st.getUpdateCount());
       try (ResultSet rs = st.getResultSet()) {
@@ -139,6 +140,7 @@ public final class DuckDbSession implements Session {
   @Override
   public long execute(String sql) {
     startOperation();
+    noteCatalogChange(sql);
     long n = run(sql, st -> st.execute(sql) ? -1L : (long) st.getUpdateCount());
     // Keep track of transactions opened or closed by hand (dbt macros sometimes do).
     if (BEGIN.matcher(sql).matches()) {
@@ -150,6 +152,15 @@ public final class DuckDbSession implements Session {
     }
     return n;
   }
+
+  /** Statements that may change the catalog empty the relation cache (at once, or when their transaction ends). */
+  private void noteCatalogChange(String sql) {
+    if (RelationCache.readOnly(sql)) return;
+    if (inTransaction) catalogDirty = true;
+    else engine.relationCache.invalidateAll();
+  }
+
+  private boolean catalogDirty;
 
   private interface Body<T> {
     T run(Statement st) throws SQLException;
@@ -266,6 +277,8 @@ public final class DuckDbSession implements Session {
     } finally {
       inTransaction = false;
       failureInTransaction = null;
+      if (catalogDirty) engine.relationCache.invalidateAll();
+      catalogDirty = false;
     }
   }
 
@@ -281,6 +294,8 @@ public final class DuckDbSession implements Session {
     } finally {
       inTransaction = false;
       failureInTransaction = null;
+      if (catalogDirty) engine.relationCache.invalidateAll();
+      catalogDirty = false;
     }
   }
 
@@ -341,7 +356,10 @@ public final class DuckDbSession implements Session {
 
   @Override
   public Optional<Relation> getRelation(String database, String schema, String identifier) {
-    List<Relation> found = relations(db(database), schema(schema), identifier);
+    String d = db(database);
+    String sc = schema(schema);
+    if (!inTransaction) return engine.relationCache.get(d, sc, identifier, () -> relations(d, sc, null));
+    List<Relation> found = relations(d, sc, identifier);
     return found.stream().findFirst();
   }
 
@@ -588,24 +606,48 @@ public final class DuckDbSession implements Session {
     startOperation();
     Relation t = qualify(target);
     Relation tmp = t.withIdentifier(t.identifier() + TMP_SUFFIX);
-    return atomically(() -> {
-      dropIfPresent(tmp);
+    boolean outside = !inTransaction;
+    boolean scratchCleared = clearScratch(tmp);
+    Optional<Relation> existing = outside ? getRelation(t.database(), t.schema(), t.identifier()) : null;
+    long rows = atomically(() -> {
+      if (!scratchCleared) dropIfPresent(tmp);
       long n = update(dialect().createTableAs(tmp, stripSemicolons(selectSql)));
       checkCancelled();
-      swapIn(tmp, t);
+      swapIn(tmp, t, existing);
       return n >= 0 ? n : rowCount(t);
     });
+    replaced(t.withType(RelationType.TABLE), outside);
+    return rows;
   }
 
   @Override
   public void replaceView(Relation target, String selectSql) {
     startOperation();
     Relation t = qualify(target);
+    boolean outside = !inTransaction;
+    Optional<Relation> existing = outside ? getRelation(t.database(), t.schema(), t.identifier()) : null;
     atomically(() -> {
-      dropIfPresent(t);
+      drop(t, existing);
       exec(dialect().createViewAs(t, stripSemicolons(selectSql)));
       return null;
     });
+    replaced(t.withType(RelationType.VIEW), outside);
+  }
+
+  /** After a replacement commits: the cache learns the new relation (or forgets the schema inside a caller's transaction). */
+  private void replaced(Relation r, boolean ownTransaction) {
+    if (ownTransaction) engine.relationCache.put(r);
+    else engine.relationCache.invalidate(r.database(), r.schema());
+  }
+
+  /** Drops {@code r}: by the kind a lookup made before the transaction found, or by looking now. */
+  private void drop(Relation r, Optional<Relation> known) {
+    if (known == null) {
+      dropIfPresent(r);
+    } else if (known.isPresent()) {
+      checkCancelled();
+      exec(dialect().dropIfExists(known.get(), known.get().type()));
+    }
   }
 
   @Override
@@ -613,14 +655,36 @@ public final class DuckDbSession implements Session {
     startOperation();
     Relation t = qualify(target);
     Relation tmp = t.withIdentifier(t.identifier() + TMP_SUFFIX);
-    return atomically(() -> {
-      dropIfPresent(tmp);
+    boolean outside = !inTransaction;
+    boolean scratchCleared = clearScratch(tmp);
+    Optional<Relation> existing = outside ? getRelation(t.database(), t.schema(), t.identifier()) : null;
+    long n = atomically(() -> {
+      if (!scratchCleared) dropIfPresent(tmp);
       exec(dialect().createTable(tmp, columns));
-      long n = append(tmp, columns, rows);
+      long loaded = append(tmp, columns, rows);
       checkCancelled();
-      swapIn(tmp, t);
-      return n;
+      swapIn(tmp, t, existing);
+      return loaded;
     });
+    replaced(t.withType(RelationType.TABLE), outside);
+    return n;
+  }
+
+  /**
+   * Removes a leftover scratch relation ({@code <name>__weir_tmp}) before the replacing
+   * transaction begins, without a catalog lookup (one lookup costs milliseconds once a schema holds
+   * hundreds of tables). Only outside a caller's transaction: a failing DROP in autocommit harms
+   * nothing, while inside a transaction it would abort it. Returns whether it ran.
+   */
+  private boolean clearScratch(Relation tmp) {
+    if (inTransaction) return false;
+    try {
+      exec(dialect().dropIfExists(tmp, RelationType.TABLE));
+    } catch (WeirException e) {
+      // The leftover is a view: DROP TABLE refuses it.
+      exec(dialect().dropIfExists(tmp, RelationType.VIEW));
+    }
+    return true;
   }
 
   /** Drops whatever relation (table or view) has this name. */
@@ -633,8 +697,8 @@ public final class DuckDbSession implements Session {
   }
 
   /** Inside the open transaction: drops {@code target} (table or view) and renames the new table into place. */
-  private void swapIn(Relation tmp, Relation target) {
-    dropIfPresent(target);
+  private void swapIn(Relation tmp, Relation target, Optional<Relation> existing) {
+    drop(target, existing);
     checkCancelled();
     exec(dialect().rename(tmp, RelationType.TABLE, target.identifier()));
   }
