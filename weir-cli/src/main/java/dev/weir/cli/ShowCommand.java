@@ -82,7 +82,7 @@ final class ShowCommand extends WeirCommand {
       String[] c = new String[n];
       for (int i = 0; i < n; i++) {
         Object v = row.get(i);
-        c[i] = v == null ? "" : v instanceof String s ? s : Python.str(v);
+        c[i] = v == null ? "" : v instanceof String s ? s : v instanceof java.math.BigDecimal b ? b.toPlainString() : Python.str(v);
         w[i] = Math.max(w[i], c[i].length());
       }
       cells.add(c);

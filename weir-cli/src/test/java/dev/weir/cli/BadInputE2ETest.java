@@ -200,7 +200,8 @@ class BadInputE2ETest {
         .file("models/customers.sql", "select * from {{ ref('order_totals') }}\n")
         .file("models/staging/stg_orders.sql", "-- {{ ref('customers') }}\nselect id, amount\nfrom {{ ref('raw_orders') }}\n");
     p.run("build").failsWith(2, "Found a cycle:",
-        "model.shop.customers --> model.shop.stg_orders --> model.shop.order_totals --> model.shop.customers");
+        "model.shop.customers --> model.shop.stg_orders --> model.shop.order_totals --> model.shop.customers",
+        "models/customers.sql", "models/staging/stg_orders.sql", "models/order_totals.sql");
     nothingLost(p);
   }
 

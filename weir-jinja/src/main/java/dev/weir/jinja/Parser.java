@@ -477,8 +477,19 @@ final class Parser {
 
   // ------------------------------------------------------------------ expressions
 
+  /** Nesting limit for expressions: deeper input is an error, not a stack overflow. */
+  private static final int MAX_EXPRESSION_DEPTH = 200;
+  private int expressionDepth;
+
   Expr parseExpression(boolean withCondexpr) {
-    return withCondexpr ? parseCondexpr() : parseOr();
+    if (++expressionDepth > MAX_EXPRESSION_DEPTH) {
+      throw fail("expression nested more than " + MAX_EXPRESSION_DEPTH + " levels deep", cur().line);
+    }
+    try {
+      return withCondexpr ? parseCondexpr() : parseOr();
+    } finally {
+      expressionDepth--;
+    }
   }
 
   private Expr parseCondexpr() {

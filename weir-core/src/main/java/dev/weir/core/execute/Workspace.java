@@ -153,7 +153,20 @@ public final class Workspace implements AutoCloseable {
     if (graph == null) {
       List<Node> all = new ArrayList<>(project().nodes().values());
       all.addAll(project().sources().values());
-      graph = Graph.of(all);
+      try {
+        graph = Graph.of(all);
+      } catch (WeirException e) {
+        if (e.getMessage() == null || !e.getMessage().startsWith("Found a cycle")) throw e;
+        // Name the files too: the ids say what, the files say where to fix it.
+        StringBuilder files = new StringBuilder();
+        for (Node n : all) {
+          if (n.originalFilePath != null && (e.getMessage().contains(n.uniqueId + " ") || e.getMessage().endsWith(n.uniqueId))) {
+            if (files.length() > 0) files.append(", ");
+            files.append(n.originalFilePath);
+          }
+        }
+        throw new WeirException(WeirException.Kind.PROJECT, null, 0, e.getMessage() + " (files: " + files + ")", e);
+      }
     }
     return graph;
   }
