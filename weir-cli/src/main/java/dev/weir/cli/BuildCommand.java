@@ -10,6 +10,11 @@ import picocli.CommandLine.Command;
 @Command(name = "build", mixinStandardHelpOptions = true,
     description = "Seeds, models and their tests in dependency order; a failing test skips what depends on it.")
 final class BuildCommand extends NodeCommand {
+  @picocli.CommandLine.Mixin
+  Common.EventTimeFlags eventTime;
+
+  @Override dev.weir.core.execute.Options commandOptions(dev.weir.core.execute.Options o) { return eventTime.apply(o); }
+
   @Override String commandName() { return "build"; }
 
   @Override Set<ResourceType> types() { return BUILD_TYPES; }

@@ -107,6 +107,35 @@ public final class Common {
     String indirectSelection;
   }
 
+  /** dbt's --event-time-start / --event-time-end (run, build): the window microbatch models build. */
+  public static final class EventTimeFlags {
+    @Option(names = "--event-time-start", description = "Microbatch models build batches from this time on (UTC, e.g. 2024-01-01 or '2024-01-01 10:00:00'); needs --event-time-end.")
+    String start;
+
+    @Option(names = "--event-time-end", description = "Microbatch models build batches up to this time (UTC, exclusive); needs --event-time-start.")
+    String end;
+
+    Options apply(Options o) {
+      if (start == null && end == null) return o;
+      if (start == null || end == null) {
+        throw WeirException.usage("--event-time-start and --event-time-end go together: pass both, e.g. "
+            + "--event-time-start 2024-01-01 --event-time-end 2024-01-04");
+      }
+      java.time.LocalDateTime s = parse("--event-time-start", start);
+      java.time.LocalDateTime e = parse("--event-time-end", end);
+      if (!s.isBefore(e)) throw WeirException.usage("--event-time-start (" + start + ") must be before --event-time-end (" + end + ")");
+      return o.withEventTime(s, e);
+    }
+
+    private static java.time.LocalDateTime parse(String flag, String value) {
+      try {
+        return dev.weir.core.render.EventTimeWindow.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw WeirException.usage(flag + ": " + e.getMessage());
+      }
+    }
+  }
+
   /** Flags of commands that run nodes. */
   public static final class RunFlags {
     @Option(names = "--threads", description = "How many nodes to run at once (default: the profile's threads).")

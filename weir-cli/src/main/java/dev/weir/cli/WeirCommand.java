@@ -39,6 +39,9 @@ abstract class WeirCommand implements Callable<Integer> {
 
   Common.RunFlags runFlags() { return null; }
 
+  /** Adds a command's own flags to the shared ones (run and build: --event-time-start/--event-time-end). */
+  Options commandOptions(Options o) { return o; }
+
   /** The command's work; returns the exit code. */
   abstract int execute(Workspace ws) throws Exception;
 
@@ -47,7 +50,7 @@ abstract class WeirCommand implements Callable<Integer> {
     console = common.console(UUID.randomUUID().toString());
     Workspace ws = null;
     try {
-      Options opts = common.options(commandName(), selection(), runFlags());
+      Options opts = commandOptions(common.options(commandName(), selection(), runFlags()));
       ws = new Workspace(opts, console);
       if (java.nio.file.Files.isRegularFile(ws.projectDir().resolve("dbt_project.yml"))) {
         console.openLogFile(ws.projectDir().resolve("logs").resolve("weir.log"));
@@ -87,6 +90,7 @@ abstract class WeirCommand implements Callable<Integer> {
     sb.append(plural(counts.getOrDefault(ResourceType.MODEL, 0), "model")).append(", ");
     sb.append(plural(counts.getOrDefault(ResourceType.SEED, 0), "seed")).append(", ");
     sb.append(plural(counts.getOrDefault(ResourceType.TEST, 0), "data test")).append(", ");
+    if (counts.containsKey(ResourceType.SNAPSHOT)) sb.append(plural(counts.get(ResourceType.SNAPSHOT), "snapshot")).append(", ");
     sb.append(plural(p.sources().size(), "source")).append(", ");
     if (counts.containsKey(ResourceType.ANALYSIS)) sb.append(plural(counts.get(ResourceType.ANALYSIS), "analysis")).append(", ");
     sb.append(plural(p.macros().size(), "macro"));

@@ -53,6 +53,17 @@ public interface Dialect {
   /** Whether a subquery in FROM needs an alias (dbt's require_alias; DuckDB needs none, Postgres does). */
   default boolean subqueryNeedsAlias() { return true; }
 
+  /**
+   * Whether the engine has GRANT (the {@code grants} config). DuckDB has none, so the default is
+   * false and grants are skipped silently; engines with privileges (Postgres) return true.
+   */
+  default boolean supportsGrants() { return false; }
+
+  /** {@code grant <privilege> on <relation> to <grantees>}, as dbt's default__get_grant_sql spells it. */
+  default String grant(Relation target, String privilege, List<String> grantees) {
+    return "grant " + privilege + " on " + render(target) + " to " + String.join(", ", grantees);
+  }
+
   /** Kinds of values a CSV seed column can be inferred as. */
   enum SeedType { INTEGER, NUMBER, BOOLEAN, DATE, TIMESTAMP, TEXT }
 }

@@ -45,8 +45,11 @@ public final class Compiler {
   }
 
   /** Compiles {@code n} (fills compiledCode) and writes target/compiled. Returns the SQL. */
-  public String compile(Node n, Renderer.Warehouse wh) {
-    Compiled c = compileRaw(n, wh);
+  public String compile(Node n, Renderer.Warehouse wh) { return compile(n, wh, Map.of()); }
+
+  /** As {@link #compile(Node, Renderer.Warehouse)}, with extra context entries (a microbatch batch's is_incremental). */
+  public String compile(Node n, Renderer.Warehouse wh, Map<String, Object> extra) {
+    Compiled c = compileRaw(n, wh, extra);
     String sql = injectCtes(c.sql(), c.ctes());
     n.compiledCode = sql;
     n.compiled = true;
@@ -78,14 +81,16 @@ public final class Compiler {
     }
   }
 
-  private Compiled compileRaw(Node n, Renderer.Warehouse wh) {
+  private Compiled compileRaw(Node n, Renderer.Warehouse wh) { return compileRaw(n, wh, Map.of()); }
+
+  private Compiled compileRaw(Node n, Renderer.Warehouse wh, Map<String, Object> extra) {
     Renderer.RenderState st = renderer.newState(n, Renderer.Mode.EXECUTE);
     String sql;
     if (n.resourceType == ResourceType.TEST && n.testMetadata != null) {
       sql = compileGenericTest(n, wh, st);
     } else {
       Template t = loaded.template(n);
-      sql = renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, Map.of());
+      sql = renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, extra);
     }
     LinkedHashMap<String, String> ctes = new LinkedHashMap<>();
     for (Node e : st.ephemerals) addEphemeral(e, wh, ctes);
@@ -95,7 +100,9 @@ public final class Compiler {
   private void addEphemeral(Node e, Renderer.Warehouse wh, LinkedHashMap<String, String> ctes) {
     String name = "__dbt__cte__" + e.name;
     if (ctes.containsKey(name)) return;
-    Compiled c = ephemeralCache.computeIfAbsent(e.uniqueId, id -> compileRaw(e, wh));
+    // A microbatch batch filters refs to its window: its ephemerals are compiled for it alone.
+    Compiled c = wh != null && wh.eventTimeWindow() != null ? compileRaw(e, wh)
+        : ephemeralCache.computeIfAbsent(e.uniqueId, id -> compileRaw(e, wh));
     for (Map.Entry<String, String> dep : c.ctes().entrySet()) ctes.putIfAbsent(dep.getKey(), dep.getValue());
     ctes.put(name, c.sql());
   }
@@ -154,8 +161,9 @@ public final class Compiler {
 
   /** Writes SQL under target/{kind}/{package}/{path}; returns the path written (relative to the project). */
   public String writeFile(String kind, Node n, String sql) {
-    String relPath = n.resourceType == ResourceType.TEST && n.testMetadata != null
-        ? parentOf(n.originalFilePath) + n.name + ".sql" : n.originalFilePath;
+    boolean fromYaml = n.testMetadata != null || (n.resourceType == ResourceType.SNAPSHOT && n.originalFilePath != null
+        && (n.originalFilePath.endsWith(".yml") || n.originalFilePath.endsWith(".yaml")));
+    String relPath = fromYaml ? parentOf(n.originalFilePath) + n.name + ".sql" : n.originalFilePath;
     Path out = ws.targetDir().resolve(kind).resolve(n.packageName).resolve(relPath);
     try {
       Files.createDirectories(out.getParent());

@@ -31,18 +31,23 @@ final class Materializer {
 
   private final Workspace ws;
   private final Compiler compiler;
+  private final Incremental incremental;
+  private final Hooks hooks;
 
   Materializer(Workspace ws, Compiler compiler) {
     this.ws = ws;
     this.compiler = compiler;
+    this.incremental = new Incremental(ws, compiler);
+    this.hooks = new Hooks(ws);
   }
 
   Outcome run(Node n, String sql, Renderer.Warehouse wh) {
     Session s = wh.session();
     return switch (n.resourceType) {
-      case SEED -> seed(n, s);
+      case SEED -> hooks.around(n, s, wh, true, () -> seed(n, s));
       case TEST -> test(n, sql, s);
-      case MODEL -> model(n, sql, s, wh);
+      case MODEL -> hooks.around(n, s, wh, !Incremental.isMicrobatch(n), () -> model(n, sql, s, wh));
+      case SNAPSHOT -> new Snapshotter(compiler).run(n, sql, s);
       default -> new Outcome(NodeResult.Status.SUCCESS, "OK", null, Map.of());
     };
   }
@@ -63,7 +68,7 @@ final class Materializer {
         return new Outcome(NodeResult.Status.SUCCESS, rows >= 0 ? rowsMsg(rows) : "OK", null, response("OK", rows));
       }
       case "incremental" -> {
-        return incremental(n, sql, s, target, wh);
+        return incremental.run(n, sql, s, target, wh);
       }
       case "ephemeral" -> {
         return new Outcome(NodeResult.Status.SUCCESS, "OK", null, Map.of());
@@ -75,69 +80,6 @@ final class Materializer {
   }
 
   private static String rowsMsg(long rows) { return rows + (rows == 1 ? " row" : " rows"); }
-
-  private Outcome incremental(Node n, String sql, Session s, Relation target, Renderer.Warehouse wh) {
-    Dialect d = s.dialect();
-    Optional<Relation> existing = s.getRelation(target.database(), target.schema(), target.identifier());
-    boolean full = wh.fullRefresh() && !Boolean.FALSE.equals(n.config.get("full_refresh"));
-    if (existing.isEmpty() || existing.get().type() != RelationType.TABLE || full) {
-      compiler.writeFile("run", n, d.createTableAs(target, sql));
-      long rows = s.replaceTable(target, sql);
-      return new Outcome(NodeResult.Status.SUCCESS, rows >= 0 ? rowsMsg(rows) : "OK", null, response("OK", rows));
-    }
-    Object uk = n.config.get("unique_key");
-    List<String> keys = new ArrayList<>();
-    if (uk instanceof List<?> l) for (Object o : l) keys.add(String.valueOf(o));
-    else if (uk != null) keys.add(String.valueOf(uk));
-    String strategy = n.config.get("incremental_strategy") == null ? (keys.isEmpty() ? "append" : "delete+insert")
-        : String.valueOf(n.config.get("incremental_strategy")).toLowerCase(Locale.ROOT);
-    if (!strategy.equals("append") && !strategy.equals("delete+insert") && !strategy.equals("merge")) {
-      throw WeirException.compile(n.originalFilePath, 0, "Incremental strategy '" + strategy + "' is not supported yet "
-          + "(supported: append, delete+insert, merge)", null);
-    }
-    if (!strategy.equals("append") && keys.isEmpty()) {
-      throw WeirException.compile(n.originalFilePath, 0, "Incremental strategy '" + strategy + "' needs a unique_key", null);
-    }
-    List<ColumnInfo> cols = s.getColumns(existing.get());
-    StringBuilder colList = new StringBuilder();
-    for (ColumnInfo c : cols) {
-      if (colList.length() > 0) colList.append(", ");
-      colList.append(d.quote(c.name()));
-    }
-    Relation tmp = new Relation(null, null, n.alias + "__weir_incr", RelationType.TABLE);
-    String rt = d.render(target);
-    String tt = d.render(tmp);
-    List<String> statements = new ArrayList<>();
-    statements.add(d.dropIfExists(tmp, RelationType.TABLE));
-    statements.add("create temporary table " + tt + " as (\n" + sql + "\n)");
-    if (!keys.isEmpty()) {
-      StringBuilder cond = new StringBuilder();
-      for (String k : keys) {
-        if (cond.length() > 0) cond.append(" and ");
-        cond.append(rt).append('.').append(k).append(" = weir_src.").append(k);
-      }
-      statements.add("delete from " + rt + " where exists (select 1 from " + tt + " as weir_src where " + cond + ")");
-    }
-    int insertIndex = statements.size();
-    statements.add("insert into " + rt + " (" + colList + ")\nselect " + colList + " from " + tt);
-    statements.add(d.dropIfExists(tmp, RelationType.TABLE));
-    compiler.writeFile("run", n, String.join(";\n", statements) + ";\n");
-    // One transaction: the delete and the insert land together or not at all.
-    boolean own = !s.inTransaction();
-    if (own) s.begin();
-    long inserted = -1;
-    try {
-      for (int i = 0; i < statements.size(); i++) {
-        long r = s.execute(statements.get(i));
-        if (i == insertIndex) inserted = r;
-      }
-      if (own) s.commit();
-    } catch (RuntimeException e) {
-      if (own) s.rollback();
-      throw e;
-    }
-    return new Outcome(NodeResult.Status.SUCCESS, inserted >= 0 ? rowsMsg(inserted) : "OK", null, response("OK", inserted));
-  }
 
   private Outcome seed(Node n, Session s) {
     Dialect d = s.dialect();

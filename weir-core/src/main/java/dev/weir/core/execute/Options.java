@@ -2,6 +2,7 @@ package dev.weir.core.execute;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +12,17 @@ import java.util.Map;
 public record Options(String command, Path projectDir, Path profilesDir, String target, Map<String, Object> vars,
                       List<String> select, List<String> exclude, String selector, String indirectSelection,
                       int threads, boolean fullRefresh, boolean failFast, boolean empty, boolean strict,
-                      boolean debug, boolean useParseCache, Duration lockTimeout, Map<String, String> env) {
+                      boolean debug, boolean useParseCache, Duration lockTimeout, Map<String, String> env,
+                      LocalDateTime eventTimeStart, LocalDateTime eventTimeEnd) {
+
+  /** Without a microbatch window (--event-time-start/--event-time-end). */
+  public Options(String command, Path projectDir, Path profilesDir, String target, Map<String, Object> vars,
+                 List<String> select, List<String> exclude, String selector, String indirectSelection,
+                 int threads, boolean fullRefresh, boolean failFast, boolean empty, boolean strict,
+                 boolean debug, boolean useParseCache, Duration lockTimeout, Map<String, String> env) {
+    this(command, projectDir, profilesDir, target, vars, select, exclude, selector, indirectSelection, threads, fullRefresh,
+        failFast, empty, strict, debug, useParseCache, lockTimeout, env, null, null);
+  }
 
   public static Options defaults(String command, Path projectDir, Map<String, String> env) {
     return new Options(command, projectDir, null, null, Map.of(), List.of(), List.of(), null, null, 0, false, false,
@@ -20,6 +31,12 @@ public record Options(String command, Path projectDir, Path profilesDir, String 
 
   public Options withSelect(List<String> s) {
     return new Options(command, projectDir, profilesDir, target, vars, s, exclude, selector, indirectSelection, threads,
-        fullRefresh, failFast, empty, strict, debug, useParseCache, lockTimeout, env);
+        fullRefresh, failFast, empty, strict, debug, useParseCache, lockTimeout, env, eventTimeStart, eventTimeEnd);
+  }
+
+  /** dbt's --event-time-start / --event-time-end (UTC): the window microbatch models build. */
+  public Options withEventTime(LocalDateTime start, LocalDateTime end) {
+    return new Options(command, projectDir, profilesDir, target, vars, select, exclude, selector, indirectSelection, threads,
+        fullRefresh, failFast, empty, strict, debug, useParseCache, lockTimeout, env, start, end);
   }
 }

@@ -87,6 +87,16 @@ public final class Runner {
       return summary(results, t0);
     }
     if (!compileOnly) createSchemas(runnable);
+    Hooks hooks = new Hooks(ws);
+    if (!compileOnly) {
+      NodeResult failed = hooks.runProjectHooks("on-run-start", ws.settings().onRunStart(), runnable, null,
+          () -> engine().openSession());
+      if (failed != null) {
+        results.add(failed);
+        for (String id : runnable) results.add(skipped(ws.project().node(id), "Skipped: an on-run-start hook failed"));
+        return summary(results, t0);
+      }
+    }
 
     ReadyQueue queue = graph.readyQueue(runnable);
     int threads = Math.max(1, ws.target().threads());
@@ -170,6 +180,11 @@ public final class Runner {
         if (!seen.contains(id)) results.add(skipped(ws.project().node(id), "Skipped: --fail-fast stopped the run"));
       }
     }
+    if (!compileOnly) {
+      NodeResult failed = hooks.runProjectHooks("on-run-end", ws.settings().onRunEnd(), runnable, results,
+          () -> engine().openSession());
+      if (failed != null) results.add(failed);
+    }
     return summary(results, t0);
   }
 
@@ -207,6 +222,7 @@ public final class Runner {
     String kind = switch (n.resourceType) {
       case SEED -> "seed file";
       case TEST -> "test";
+      case SNAPSHOT -> "snapshot";
       default -> "sql " + (n.materialized() == null ? "" : n.materialized()) + " model";
     };
     return n.resourceType == ResourceType.TEST ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
@@ -256,7 +272,8 @@ public final class Runner {
     String verb;
     switch (r.status()) {
       case SUCCESS -> {
-        verb = console.paint(Console.GREEN, "OK") + " " + (compileOnly ? "compiled " : n.resourceType == ResourceType.SEED ? "loaded " : "created ");
+        verb = console.paint(Console.GREEN, "OK") + " " + (compileOnly ? "compiled " : n.resourceType == ResourceType.SEED ? "loaded "
+            : n.resourceType == ResourceType.SNAPSHOT ? "snapshotted " : "created ");
         status = console.paint(Console.GREEN, r.message() == null ? "OK" : r.message()) + " in " + secs;
       }
       case PASS -> {
@@ -280,6 +297,8 @@ public final class Runner {
         status = console.paint(Console.RED, "ERROR") + " in " + secs;
       }
     }
+    // dbt: "OK snapshotted main.snap", not "OK snapshotted snapshot main.snap".
+    if (verb.endsWith("snapshotted ") && desc.startsWith("snapshot ")) desc = desc.substring("snapshot ".length());
     String line = String.format("%d of %d %s%s %s [%s]", index, total, verb, desc, dots(desc), status);
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("node", n.uniqueId);

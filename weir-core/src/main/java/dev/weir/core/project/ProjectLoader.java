@@ -140,6 +140,7 @@ public final class ProjectLoader {
       }
     }
     for (String ap : settings.analysisPaths()) for (Path f : files(ap, ".sql")) nodes.add(sqlNode(f, ap, ResourceType.ANALYSIS));
+    for (String sp : settings.snapshotPaths()) for (Path f : files(sp, ".sql")) nodes.addAll(snapshotNodes(f, sp));
 
     phase("files");
     // Project-level configs first: in-file config.get() sees them while parsing.
@@ -159,6 +160,11 @@ public final class ProjectLoader {
       yamls.addAll(files(p, ".yaml"));
     }
     for (Path y : yamls) props.read(y);
+    // dbt 1.9 snapshots defined in YAML (relation: ref(...)/source(...)): nodes of their own.
+    for (Node n : props.yamlSnapshots) {
+      n.config.putAll(projectConfig(n));
+      nodes.add(n);
+    }
 
     phase("properties");
     // Parse-render SQL nodes in parallel: records refs, sources, in-file config. Files whose
@@ -201,7 +207,9 @@ public final class ProjectLoader {
     Map<String, String> namesSeen = new HashMap<>();
     for (Node n : nodes) {
       String key = n.resourceType.dbtName() + ":" + n.name;
-      if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED) key = "relation:" + n.name;
+      if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.SNAPSHOT) {
+        key = "relation:" + n.name;
+      }
       String prev = namesSeen.putIfAbsent(key, n.resourceType.dbtName() + " " + n.originalFilePath);
       if (prev != null) {
         // prev names its own kind: a model and a seed of one name clash too (both are relations).
@@ -219,6 +227,7 @@ public final class ProjectLoader {
       if (f != null) checkInFileConfig(n, f);
       if (f != null) ConfigKeys.merge(n.config, f);
       finishConfig(n);
+      if (n.resourceType == ResourceType.SNAPSHOT && n.enabled()) SnapshotConfigs.validate(n);
     }
     for (Properties.Patch p : props.patches.values()) {
       if (!p.used) {
@@ -426,7 +435,9 @@ public final class ProjectLoader {
 
   /** A node's template, parsed on first need. */
   private Template template(Node n) {
-    return templates.computeIfAbsent(n.uniqueId, id -> parse(n.originalFilePath, n.rawCode));
+    // A snapshot's code is its block's body: padded so that error lines are the file's lines.
+    return templates.computeIfAbsent(n.uniqueId, id -> parse(n.originalFilePath,
+        n.resourceType == ResourceType.SNAPSHOT && n.firstLine > 1 ? "\n".repeat(n.firstLine - 1) + n.rawCode : n.rawCode));
   }
 
   private static String docText(BlockDef d) {
@@ -481,6 +492,37 @@ public final class ProjectLoader {
     return n;
   }
 
+  private static final java.util.regex.Pattern SNAPSHOT_BLOCK = java.util.regex.Pattern.compile(
+      "\\{%-?\\s*snapshot\\s+([A-Za-z_][A-Za-z0-9_]*)\\s*-?%}(.*?)\\{%-?\\s*endsnapshot\\s*-?%}", java.util.regex.Pattern.DOTALL);
+
+  /** The {@code {% snapshot name %}} blocks of a file in snapshot-paths, one node each (code: the block's body). */
+  private List<Node> snapshotNodes(Path f, String resourceFolder) {
+    String path = rel(f);
+    String src = read(f);
+    String within = root.resolve(resourceFolder).relativize(f).toString().replace('\\', '/');
+    List<BlockDef> blocks = parse(path, src).blocks("snapshot");
+    Map<String, String> bodies = new HashMap<>();
+    java.util.regex.Matcher m = SNAPSHOT_BLOCK.matcher(src);
+    while (m.find()) bodies.putIfAbsent(m.group(1), m.group(2));
+    if (blocks.isEmpty() && !src.isBlank()) warn(path + ": no {% snapshot <name> %} block in this file; it defines no snapshot");
+    List<Node> out = new ArrayList<>();
+    for (BlockDef b : blocks) {
+      if (b.name() == null) throw WeirException.project(path, b.line(), "A snapshot block needs a name: {% snapshot my_snapshot %}");
+      String body = bodies.get(b.name());
+      if (body == null) throw WeirException.project(path, b.line(), "Cannot read the body of snapshot '" + b.name() + "'");
+      Node n = new Node("snapshot." + pkg + "." + b.name(), ResourceType.SNAPSHOT, pkg, b.name());
+      n.path = within;
+      n.originalFilePath = path;
+      n.rawCode = body;
+      n.firstLine = b.line();
+      n.checksum = sha256(body);
+      n.fqn = fqn(within, b.name());
+      n.config.putAll(defaultConfig(ResourceType.SNAPSHOT));
+      out.add(n);
+    }
+    return out;
+  }
+
   private List<String> fqn(String within, String name) {
     List<String> f = new ArrayList<>();
     f.add(pkg);
@@ -505,6 +547,7 @@ public final class ProjectLoader {
         c.put("store_failures", null);
       }
       case ANALYSIS -> c.put("materialized", "view");
+      case SNAPSHOT -> c.put("materialized", "snapshot");
       default -> { }
     }
     c.put("tags", new ArrayList<>());
@@ -674,6 +717,13 @@ public final class ProjectLoader {
           : Python.str(renderer.callMacro("generate_database_name", n, Renderer.Mode.PARSE, null, listOf(customDb, nd), Map.of()));
       String alias = nativeAlias ? (customAlias != null && !String.valueOf(customAlias).isEmpty() ? String.valueOf(customAlias).strip() : n.name)
           : Python.str(renderer.callMacro("generate_alias_name", n, Renderer.Mode.PARSE, null, listOf(customAlias, nd), Map.of()));
+      if (n.resourceType == ResourceType.SNAPSHOT) {
+        // dbt: a snapshot's legacy target_schema / target_database are used as written (no generate_*_name).
+        Object ts = n.config.get("target_schema");
+        Object td = n.config.get("target_database");
+        if (ts != null && !String.valueOf(ts).isBlank()) schema = String.valueOf(ts);
+        if (td != null && !String.valueOf(td).isBlank()) db = String.valueOf(td);
+      }
       n.schema = schema.strip();
       String dbs = db == null ? null : db.strip();
       n.database = dbs == null || dbs.isEmpty() || dbs.equals("None") ? t.database() : dbs;
@@ -823,8 +873,13 @@ public final class ProjectLoader {
   private static final Set<String> TOP_KEYS = Set.of("version", "models", "sources", "seeds", "macros", "analyses",
       "snapshots", "exposures", "metrics", "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests");
 
+  private static final Set<String> SNAPSHOT_KEYS = Stream.concat(MODEL_KEYS.stream(), Stream.of("relation"))
+      .collect(Collectors.toUnmodifiableSet());
+
   private final class Properties {
     final Map<String, Patch> patches = new LinkedHashMap<>();
+    /** Snapshots defined in YAML (an entry under 'snapshots:' with 'relation:'). */
+    final List<Node> yamlSnapshots = new ArrayList<>();
     final List<Node> sources = new ArrayList<>();
     final List<TestDecl> tests = new ArrayList<>();
     Map<String, Object> selectors;
@@ -868,7 +923,8 @@ public final class ProjectLoader {
             throw WeirException.project(file, entries.lineOf(i), "Each entry under '" + kind + "' needs a 'name:'");
           }
           String name = String.valueOf(e.get("name"));
-          checkKeys(e, MODEL_KEYS, file, singular + " property");
+          checkKeys(e, kind.equals("snapshots") ? SNAPSHOT_KEYS : MODEL_KEYS, file, singular + " property");
+          if (kind.equals("snapshots") && e.get("relation") != null) yamlSnapshots.add(yamlSnapshot(file, e, name, folders));
           String key = singular + ":" + name;
           if (patches.containsKey(key)) {
             Patch prev = patches.get(key);
@@ -890,6 +946,27 @@ public final class ProjectLoader {
       } else if (srcs != null) {
         throw WeirException.project(file, top.lineOf("sources"), "'sources' must be a list");
       }
+    }
+
+    /** dbt 1.9: a YAML snapshot's code is {@code select * from {{ <relation> }}}; its path is {@code <yaml path>/<name>.sql}. */
+    private Node yamlSnapshot(String file, YMap e, String name, List<String> folders) {
+      String relation = String.valueOf(e.get("relation")).strip();
+      if (!relation.matches("(?s)(ref|source)\\s*\\(.*\\)")) {
+        throw WeirException.project(file, e.lineOf("relation"), "snapshot '" + name + "': 'relation' must be ref('...') or source('...', '...'), got: " + relation);
+      }
+      Node n = new Node("snapshot." + pkg + "." + name, ResourceType.SNAPSHOT, pkg, name);
+      n.originalFilePath = file;
+      n.path = file.substring(file.indexOf('/') + 1) + "/" + name + ".sql";
+      n.rawCode = "select * from {{ " + relation + " }}";
+      n.checksum = sha256(n.rawCode);
+      List<String> fqn = new ArrayList<>();
+      fqn.add(pkg);
+      fqn.addAll(folders);
+      fqn.add(name);
+      n.fqn = fqn;
+      n.config.putAll(defaultConfig(ResourceType.SNAPSHOT));
+      n.extra.put("yaml_line", e.line);
+      return n;
     }
 
     private void checkKeys(YMap m, Set<String> known, String file, String what) {

@@ -42,6 +42,13 @@ public final class RelationValue implements JinjaObject {
     return new RelationValue(r, d, true, true, true, sub);
   }
 
+  /** A microbatch batch's view of an upstream relation: only the rows of the event-time window. */
+  public static RelationValue filtered(Relation r, Dialect d, String eventTime, EventTimeWindow window) {
+    String sub = "(select * from " + d.render(r) + " where " + window.predicate(eventTime) + ")";
+    if (d.subqueryNeedsAlias()) sub += " _dbt_et_filter_subq_" + r.identifier().replaceAll("[^A-Za-z0-9_]", "_");
+    return new RelationValue(r, d, true, true, true, sub);
+  }
+
   public static RelationValue cte(Relation r, Dialect d, String cteName) {
     return new RelationValue(r.withType(RelationType.CTE), d, true, true, true, cteName);
   }

@@ -72,6 +72,9 @@ public final class Renderer {
 
     /** dbt's --empty: refs and sources read no rows. */
     default boolean empty() { return false; }
+
+    /** The microbatch batch being rendered: refs and sources with an event_time read only its rows. */
+    default EventTimeWindow eventTimeWindow() { return null; }
   }
 
   /** What one render produced besides its text. */
@@ -466,6 +469,7 @@ public final class Renderer {
       return RelationValue.cte(resolver.relationOf(n), dialect, "__dbt__cte__" + n.name);
     }
     if (state != null && state.warehouse != null && state.warehouse.empty()) return RelationValue.empty(resolver.relationOf(n), dialect);
+    if (state != null && state.warehouse != null) return batchFiltered(n, state.warehouse);
     return new RelationValue(resolver.relationOf(n), dialect);
   }
 
@@ -485,7 +489,16 @@ public final class Renderer {
     Node n = resolver.findSource(from, src, table);
     if (n == null) throw new CompilerError("source('" + src + "', '" + table + "') was not found");
     if (wh != null && wh.empty()) return RelationValue.empty(resolver.relationOf(n), dialect);
+    if (wh != null) return batchFiltered(n, wh);
     return new RelationValue(resolver.relationOf(n), dialect);
+  }
+
+  /** The relation of {@code n}, filtered to the batch window when a microbatch batch renders and n has an event_time. */
+  private RelationValue batchFiltered(Node n, Warehouse wh) {
+    EventTimeWindow w = wh.eventTimeWindow();
+    Object et = n.config.get("event_time");
+    if (w == null || et == null) return new RelationValue(resolver.relationOf(n), dialect);
+    return RelationValue.filtered(resolver.relationOf(n), dialect, Python.str(et), w);
   }
 
   private Object doc(List<Object> a) {
@@ -500,7 +513,8 @@ public final class Renderer {
   private boolean isIncremental(Node node, Mode mode, Warehouse wh) {
     if (mode != Mode.EXECUTE || node == null || wh == null) return false;
     if (!"incremental".equals(node.materialized())) return false;
-    if (wh.fullRefresh() && !Boolean.FALSE.equals(node.config.get("full_refresh"))) return false;
+    Object fr = node.config.get("full_refresh");
+    if (fr == null ? wh.fullRefresh() : Python.truthy(fr)) return false;
     Relation r = resolver.relationOf(node);
     Optional<Relation> existing = wh.session().getRelation(r.database(), r.schema(), r.identifier());
     return existing.isPresent() && existing.get().type() == RelationType.TABLE;

@@ -636,8 +636,13 @@ public final class DuckDbSession implements Session {
 
   /** After a replacement commits: the cache learns the new relation (or forgets the schema inside a caller's transaction). */
   private void replaced(Relation r, boolean ownTransaction) {
-    if (ownTransaction) engine.relationCache.put(r);
-    else engine.relationCache.invalidate(r.database(), r.schema());
+    if (ownTransaction) {
+      engine.relationCache.put(r);
+    } else {
+      engine.relationCache.invalidate(r.database(), r.schema());
+      // Another thread may list the schema again before the caller's transaction commits: forget it again then.
+      catalogDirty = true;
+    }
   }
 
   /** Drops {@code r}: by the kind a lookup made before the transaction found, or by looking now. */

@@ -1,0 +1,132 @@
+package dev.weir.engine.postgres;
+
+import dev.weir.core.engine.ColumnInfo;
+import dev.weir.core.engine.Dialect;
+import dev.weir.core.engine.Relation;
+import dev.weir.core.engine.RelationType;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * PostgreSQL's SQL spelling.
+ *
+ * <p><b>Names.</b> Every identifier is double-quoted, as dbt-postgres does with its default quote
+ * policy. Postgres folds <em>unquoted</em> names to lower case but keeps quoted names exactly, so a
+ * model {@code Orders} becomes the relation {@code "Orders"}, and a table created by hand as
+ * {@code create table Orders} is {@code orders}. Quoting everything means a name always denotes the
+ * relation spelled exactly so. A relation name is {@code "db"."schema"."name"}; Postgres accepts
+ * the database part only when it is the database the connection is on (no cross-database
+ * references).
+ *
+ * <p><b>DDL.</b> CREATE SCHEMA takes no database part. DROP never cascades (a cascade would silently
+ * drop views of other models or of users; {@link PostgresSession} keeps dependent views instead).
+ * Identifiers longer than 63 bytes are truncated by Postgres; {@link PostgresSession} refuses them.
+ *
+ * <p><b>Seed types</b>, compared with dbt-postgres (which maps agate's types to integer, float8,
+ * boolean, date, timestamp without time zone and text):
+ * <ul>
+ *   <li>INTEGER → {@code bigint}, not dbt-postgres' {@code integer}: Weir infers INTEGER for every
+ *       whole number that fits a Java long, and an id or epoch value above 2<sup>31</sup> would make
+ *       an {@code integer} column refuse the load. bigint is a widening of integer, so comparisons,
+ *       joins and unions with integer columns behave the same; only the reported type differs
+ *       (declare {@code column_types: {col: integer}} to get dbt's exact type).</li>
+ *   <li>NUMBER → {@code float8}, as dbt-postgres: a seed's decimals are read as doubles, and float8
+ *       prints them as written (Postgres 12+ prints the shortest exact form). {@code numeric} would
+ *       keep exact decimals but differs from what dbt builds.</li>
+ *   <li>BOOLEAN → {@code boolean}, DATE → {@code date}, TIMESTAMP → {@code timestamp without time
+ *       zone}, TEXT → {@code text}.</li>
+ * </ul>
+ */
+public final class PostgresDialect implements Dialect {
+
+  public static final PostgresDialect INSTANCE = new PostgresDialect();
+
+  /** Postgres' longest identifier in bytes (NAMEDATALEN - 1); longer names are silently truncated. */
+  public static final int MAX_IDENTIFIER_BYTES = 63;
+
+  @Override
+  public String quote(String identifier) {
+    return '"' + identifier.replace("\"", "\"\"") + '"';
+  }
+
+  /**
+   * A string literal. Postgres' {@code standard_conforming_strings} (on by default since 9.1) reads
+   * backslashes literally, so doubling single quotes is enough; an E'' literal is used when the
+   * value holds a backslash, which reads the same whatever that setting is.
+   */
+  @Override
+  public String stringLiteral(String value) {
+    if (value.indexOf('\\') >= 0) {
+      return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+    return "'" + value.replace("'", "''") + "'";
+  }
+
+  @Override
+  public String createSchemaIfNotExists(String database, String schema) {
+    return "create schema if not exists " + quote(schema);
+  }
+
+  @Override
+  public String createTableAs(Relation target, String selectSql) {
+    return "create table " + render(target) + " as (\n" + selectSql + "\n)";
+  }
+
+  @Override
+  public String createViewAs(Relation target, String selectSql) {
+    return "create view " + render(target) + " as (\n" + selectSql + "\n)";
+  }
+
+  @Override
+  public String dropIfExists(Relation target, RelationType type) {
+    return "drop " + kind(type) + " if exists " + render(target);
+  }
+
+  @Override
+  public String rename(Relation from, RelationType type, String newIdentifier) {
+    return "alter " + kind(type) + " " + render(from) + " rename to " + quote(newIdentifier);
+  }
+
+  @Override
+  public String createTable(Relation target, List<ColumnInfo> columns) {
+    return "create table " + render(target) + " ("
+        + columns.stream().map(c -> quote(c.name()) + " " + c.dataType()).collect(Collectors.joining(", "))
+        + ")";
+  }
+
+  @Override
+  public String typeFor(SeedType type) {
+    return switch (type) {
+      case INTEGER -> "bigint";
+      case NUMBER -> "float8";
+      case BOOLEAN -> "boolean";
+      case DATE -> "date";
+      case TIMESTAMP -> "timestamp without time zone";
+      case TEXT -> "text";
+    };
+  }
+
+  /** Postgres requires an alias on every subquery in FROM (before 16; Weir targets 12+). */
+  @Override
+  public boolean subqueryNeedsAlias() {
+    return true;
+  }
+
+  /**
+   * Postgres has GRANT, so dbt's {@code grants} config applies (no @Override: the SPI method is new
+   * in weir-core and this keeps compiling against a core without it).
+   */
+  public boolean supportsGrants() {
+    return true;
+  }
+
+  /** The SQL keyword(s) naming a kind of relation: table, view or materialized view. */
+  static String kind(RelationType type) {
+    return switch (type) {
+      case VIEW -> "view";
+      case MATERIALIZED_VIEW -> "materialized view";
+      case EXTERNAL -> "foreign table";
+      default -> "table";
+    };
+  }
+}
