@@ -8,8 +8,10 @@ import java.util.List;
  */
 public interface Dialect {
 
-  /** Quotes an identifier, doubling embedded quotes: {@code "my ""col"""}. */
-  String quote(String identifier);
+  /** Quotes an identifier, doubling embedded quotes: {@code "my ""col"""} (standard SQL). */
+  default String quote(String identifier) {
+    return '"' + identifier.replace("\"", "\"\"") + '"';
+  }
 
   /** Quotes a string literal, escaping as the engine needs. */
   default String stringLiteral(String value) {
@@ -29,18 +31,42 @@ public interface Dialect {
 
   String createSchemaIfNotExists(String database, String schema);
 
-  String createTableAs(Relation target, String selectSql);
+  default String createTableAs(Relation target, String selectSql) {
+    return "create table " + render(target) + " as (\n" + selectSql + "\n)";
+  }
 
-  String createViewAs(Relation target, String selectSql);
+  default String createViewAs(Relation target, String selectSql) {
+    return "create view " + render(target) + " as (\n" + selectSql + "\n)";
+  }
 
   /** Drops a relation of the given kind if it exists (never cascades to other relations). */
-  String dropIfExists(Relation target, RelationType type);
+  default String dropIfExists(Relation target, RelationType type) {
+    return "drop " + kind(type) + " if exists " + render(target);
+  }
 
   /** Renames a relation within its schema. */
-  String rename(Relation from, RelationType type, String newIdentifier);
+  default String rename(Relation from, RelationType type, String newIdentifier) {
+    return "alter " + kind(type) + " " + render(from) + " rename to " + quote(newIdentifier);
+  }
 
   /** CREATE TABLE with declared columns (seed loads, empty targets). */
-  String createTable(Relation target, List<ColumnInfo> columns);
+  default String createTable(Relation target, List<ColumnInfo> columns) {
+    StringBuilder sb = new StringBuilder("create table ").append(render(target)).append(" (");
+    for (int i = 0; i < columns.size(); i++) {
+      if (i > 0) sb.append(", ");
+      sb.append(quote(columns.get(i).name())).append(' ').append(columns.get(i).dataType());
+    }
+    return sb.append(')').toString();
+  }
+
+  /** The SQL keyword for a relation kind in DDL ("table", "view", ...). */
+  default String kind(RelationType type) {
+    return switch (type) {
+      case VIEW -> "view";
+      case MATERIALIZED_VIEW -> "materialized view";
+      default -> "table";
+    };
+  }
 
   /** The engine type a seed column of the given inferred kind loads as. */
   String typeFor(SeedType type);

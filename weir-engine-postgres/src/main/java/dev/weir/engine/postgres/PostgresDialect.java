@@ -1,11 +1,7 @@
 package dev.weir.engine.postgres;
 
-import dev.weir.core.engine.ColumnInfo;
 import dev.weir.core.engine.Dialect;
-import dev.weir.core.engine.Relation;
 import dev.weir.core.engine.RelationType;
-import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * PostgreSQL's SQL spelling.
@@ -44,11 +40,6 @@ public final class PostgresDialect implements Dialect {
   /** Postgres' longest identifier in bytes (NAMEDATALEN - 1); longer names are silently truncated. */
   public static final int MAX_IDENTIFIER_BYTES = 63;
 
-  @Override
-  public String quote(String identifier) {
-    return '"' + identifier.replace("\"", "\"\"") + '"';
-  }
-
   /**
    * A string literal. Postgres' {@code standard_conforming_strings} (on by default since 9.1) reads
    * backslashes literally, so doubling single quotes is enough; an E'' literal is used when the
@@ -65,33 +56,6 @@ public final class PostgresDialect implements Dialect {
   @Override
   public String createSchemaIfNotExists(String database, String schema) {
     return "create schema if not exists " + quote(schema);
-  }
-
-  @Override
-  public String createTableAs(Relation target, String selectSql) {
-    return "create table " + render(target) + " as (\n" + selectSql + "\n)";
-  }
-
-  @Override
-  public String createViewAs(Relation target, String selectSql) {
-    return "create view " + render(target) + " as (\n" + selectSql + "\n)";
-  }
-
-  @Override
-  public String dropIfExists(Relation target, RelationType type) {
-    return "drop " + kind(type) + " if exists " + render(target);
-  }
-
-  @Override
-  public String rename(Relation from, RelationType type, String newIdentifier) {
-    return "alter " + kind(type) + " " + render(from) + " rename to " + quote(newIdentifier);
-  }
-
-  @Override
-  public String createTable(Relation target, List<ColumnInfo> columns) {
-    return "create table " + render(target) + " ("
-        + columns.stream().map(c -> quote(c.name()) + " " + c.dataType()).collect(Collectors.joining(", "))
-        + ")";
   }
 
   @Override
@@ -121,7 +85,8 @@ public final class PostgresDialect implements Dialect {
   }
 
   /** The SQL keyword(s) naming a kind of relation: table, view or materialized view. */
-  static String kind(RelationType type) {
+  @Override
+  public String kind(RelationType type) {
     return switch (type) {
       case VIEW -> "view";
       case MATERIALIZED_VIEW -> "materialized view";
