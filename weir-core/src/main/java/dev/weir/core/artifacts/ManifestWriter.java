@@ -77,9 +77,6 @@ public final class ManifestWriter {
     }
   }
 
-  /** From this many nodes on, node JSON is generated on all cores. */
-  static int parallelFrom = 2000;
-
   /** One write: the state of a single manifest being written. */
   private final class Run {
     final JsonOut o;
@@ -98,40 +95,19 @@ public final class ManifestWriter {
       this.createdAt = Artifacts.epochSeconds(this.generatedAt);
     }
 
-    private String[] fragments(List<Node> nodes) {
-      String[] out = new String[nodes.size()];
-      java.util.stream.IntStream.range(0, nodes.size()).parallel().forEach(i -> {
-        java.io.StringWriter sw = new java.io.StringWriter(2048);
-        try (com.fasterxml.jackson.core.JsonGenerator fg = Artifacts.JSON.createGenerator(sw)) {
-          new Run(new JsonOut(fg, o.masker), p, invocationId, generatedAt, adapterType).node(nodes.get(i));
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-        out[i] = sw.toString();
-      });
-      return out;
-    }
-
     void write() throws IOException {
       var g = o.g;
       g.writeStartObject();
       metadata();
 
       List<Node> exposures = new ArrayList<>();
-      List<Node> manifestNodes = new ArrayList<>();
-      for (Node n : p.nodes().values()) {
-        if (n.resourceType == ResourceType.EXPOSURE) { exposures.add(n); continue; }
-        if (isManifestNode(n.resourceType)) manifestNodes.add(n);
-      }
       g.writeFieldName("nodes");
       g.writeStartObject();
-      // Nodes are most of a manifest: large projects render them as JSON fragments in parallel.
-      String[] fragments = manifestNodes.size() >= parallelFrom ? fragments(manifestNodes) : null;
-      for (int i = 0; i < manifestNodes.size(); i++) {
-        Node n = manifestNodes.get(i);
+      for (Node n : p.nodes().values()) {
+        if (n.resourceType == ResourceType.EXPOSURE) { exposures.add(n); continue; }
+        if (!isManifestNode(n.resourceType)) continue;
         g.writeFieldName(o.mask(n.uniqueId));
-        if (fragments != null) g.writeRawValue(fragments[i]);
-        else node(n);
+        node(n);
       }
       g.writeEndObject();
 
