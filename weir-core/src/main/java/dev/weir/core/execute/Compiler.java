@@ -14,7 +14,6 @@ import dev.weir.jinja.Template;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,7 +162,7 @@ public final class Compiler {
   public String writeFile(String kind, Node n, String sql) {
     boolean fromYaml = n.testMetadata != null || (n.resourceType == ResourceType.SNAPSHOT && n.originalFilePath != null
         && (n.originalFilePath.endsWith(".yml") || n.originalFilePath.endsWith(".yaml")));
-    String relPath = fromYaml ? parentOf(n.originalFilePath) + n.name + ".sql" : n.originalFilePath;
+    String relPath = fromYaml ? n.originalFilePath + "/" + n.name + ".sql" : n.originalFilePath;
     Path out = ws.targetDir().resolve(kind).resolve(n.packageName).resolve(relPath);
     try {
       Files.createDirectories(out.getParent());
@@ -174,16 +173,4 @@ public final class Compiler {
     return ws.projectDir().relativize(out).toString();
   }
 
-  private static String parentOf(String p) {
-    if (p == null) return "";
-    int i = p.lastIndexOf('/');
-    return i < 0 ? p + "/" : p + "/";
-  }
-
-  /** For error messages listing what a failed compile touched. */
-  static List<String> names(List<Node> nodes) {
-    List<String> out = new ArrayList<>();
-    for (Node n : nodes) out.add(n.name);
-    return out;
-  }
 }

@@ -138,6 +138,4 @@ final class Materializer {
     m.put("rows_affected", rows);
     return m;
   }
-
-  static boolean isTest(Node n) { return n.resourceType == ResourceType.TEST; }
 }

@@ -261,8 +261,7 @@ public final class Runner {
 
   private NodeResult error(Node n, String msg, Instant cs, long t) {
     Instant now = Instant.now();
-    NodeResult.Status st = n.resourceType == ResourceType.TEST ? NodeResult.Status.ERROR : NodeResult.Status.ERROR;
-    return new NodeResult(n.uniqueId, st, msg, null, cs, now, now, now, (System.nanoTime() - t) / 1e9,
+    return new NodeResult(n.uniqueId, NodeResult.Status.ERROR, msg, null, cs, now, now, now, (System.nanoTime() - t) / 1e9,
         Thread.currentThread().getName(), Map.of(), n.compiledCode, n.relationName);
   }
 

@@ -5,7 +5,6 @@ import dev.weir.core.engine.Relation;
 import dev.weir.core.engine.RelationType;
 import dev.weir.jinja.JinjaCallable;
 import dev.weir.jinja.JinjaObject;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -126,7 +125,4 @@ public final class RelationValue implements JinjaObject {
 
   @Override
   public int hashCode() { return render().hashCode(); }
-
-  /** For callers that need positional args. */
-  static List<Object> none() { return List.of(); }
 }
