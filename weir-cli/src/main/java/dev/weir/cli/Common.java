@@ -57,10 +57,11 @@ public final class Common {
     Path dir = projectDir != null ? projectDir : Path.of(".");
     List<String> select = sel == null ? List.of() : split(sel.select);
     List<String> exclude = sel == null ? List.of() : split(sel.exclude);
-    return new Options(command, dir, profilesDir, target, v, select, exclude, sel == null ? null : sel.selector,
+    Options o = new Options(command, dir, profilesDir, target, v, select, exclude, sel == null ? null : sel.selector,
         sel == null ? null : sel.indirectSelection, run == null ? 0 : run.threads, run != null && run.fullRefresh,
         run != null && run.failFast, run != null && run.empty, strict, debug, !noParseCache,
         Duration.ofSeconds(lockTimeout), env());
+    return sel == null ? o : o.withState(sel.stateDir(), sel.defer, sel.favorState);
   }
 
   /** The environment commands see: the process's, or the map given to {@link Main#run(Map, String...)} (tests). */
@@ -105,6 +106,25 @@ public final class Common {
 
     @Option(names = "--indirect-selection", description = "How tests are selected with the nodes they test: eager (default), cautious, buildable, empty.")
     String indirectSelection;
+
+    @Option(names = "--state", description = "The folder of a previous invocation's manifest.json and run_results.json, for state: and result: selection and --defer (default: WEIR_STATE, DBT_STATE).")
+    Path state;
+
+    @Option(names = "--defer", negatable = true, description = "Refs to unselected nodes whose relation does not exist in the target read the --state manifest's relation.")
+    boolean defer;
+
+    @Option(names = "--favor-state", negatable = true, description = "With --defer: refs to unselected nodes always read the --state manifest's relation.")
+    boolean favorState;
+
+    /** --state, else WEIR_STATE, else DBT_STATE (relative to the current folder). */
+    Path stateDir() {
+      if (state != null) return state.toAbsolutePath().normalize();
+      for (String name : List.of("WEIR_STATE", "DBT_STATE")) {
+        String v = env().get(name);
+        if (v != null && !v.isBlank()) return Path.of(v).toAbsolutePath().normalize();
+      }
+      return null;
+    }
   }
 
   /** dbt's --event-time-start / --event-time-end (run, build): the window microbatch models build. */

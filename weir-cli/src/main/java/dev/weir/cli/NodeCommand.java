@@ -30,7 +30,9 @@ abstract class NodeCommand extends WeirCommand {
     console.info("Running with weir=" + Main.VERSION);
     ws.loaded();
     header(ws);
-    List<String> ids = ws.select(types());
+    List<String> ids = selectIds(ws);
+    if (ids == null) return 0;
+    ws.installDeferral(ids);
     writeManifest(ws);
     console.info("");
     console.info("Concurrency: " + ws.target().threads() + " threads (target='" + ws.target().name() + "')");
@@ -44,6 +46,11 @@ abstract class NodeCommand extends WeirCommand {
     writeManifest(ws);
     writeRunResults(ws, summary);
     return summarize(ws, summary);
+  }
+
+  /** The nodes to run, in topological order; null: nothing to do, exit 0 (retry with nothing to retry). */
+  List<String> selectIds(Workspace ws) {
+    return ws.select(types());
   }
 
   /** The graph to schedule on; build adds edges so that a model's tests gate its children. */

@@ -83,7 +83,8 @@ final class Materializer {
 
   private Outcome seed(Node n, Session s) {
     Dialect d = s.dialect();
-    Path file = ws.projectDir().resolve(n.originalFilePath);
+    // A package's seed lives under its package folder (rootPath).
+    Path file = (n.rootPath != null ? java.nio.file.Path.of(n.rootPath) : ws.projectDir()).resolve(n.originalFilePath);
     SeedData data;
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
       data = SeedReader.read(n.originalFilePath, in, SeedOptions.fromConfig(n.config), d::typeFor);

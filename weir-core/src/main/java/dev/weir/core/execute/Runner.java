@@ -193,6 +193,12 @@ public final class Runner {
     args.put("which", ws.options().command());
     args.put("select", ws.options().select());
     args.put("exclude", ws.options().exclude());
+    if (ws.options().selector() != null) args.put("selector", ws.options().selector());
+    if (ws.options().indirectSelection() != null) args.put("indirect_selection", ws.options().indirectSelection());
+    args.put("vars", ws.options().vars());
+    if (ws.options().state() != null) args.put("state", ws.options().state().toString());
+    args.put("defer", ws.options().defer());
+    args.put("favor_state", ws.options().favorState());
     args.put("full_refresh", ws.options().fullRefresh());
     args.put("threads", ws.target().threads());
     args.put("target", ws.target().name());

@@ -11,6 +11,8 @@ import dev.weir.core.graph.IndirectSelection;
 import dev.weir.core.graph.SelectionRequest;
 import dev.weir.core.graph.Selector;
 import dev.weir.core.graph.Selectors;
+import dev.weir.core.graph.SelectorMethods;
+import dev.weir.core.graph.StateMethods;
 import dev.weir.core.project.Node;
 import dev.weir.core.project.Profiles;
 import dev.weir.core.project.Project;
@@ -178,7 +180,7 @@ public final class Workspace implements AutoCloseable {
         : IndirectSelection.parse(opts.indirectSelection());
     SelectionRequest req = new SelectionRequest(opts.select(), opts.exclude(), opts.selector(), selectors, mode, projectDir);
     if (opts.select().isEmpty() && opts.selector() == null) req = req.withDefaultSelector();
-    Selector.Result result = new Selector().run(graph(), req);
+    Selector.Result result = new Selector(selectorMethods()).run(graph(), req);
     for (String u : result.unmatched()) console.warn("The selection criterion '" + u + "' does not match any enabled nodes");
     Set<String> chosen = new LinkedHashSet<>();
     for (String id : result.selected()) {
@@ -186,6 +188,33 @@ public final class Workspace implements AutoCloseable {
       if (n != null && types.contains(n.resourceType)) chosen.add(id);
     }
     return new ArrayList<>(chosen);
+  }
+
+  /** The selection methods: dbt's built-ins plus {@code state:} and {@code result:} (which read --state). */
+  public SelectorMethods selectorMethods() {
+    return StateMethods.register(SelectorMethods.defaults(), opts.state(), this::manifestJson);
+  }
+
+  /** The project as manifest JSON, written as target/manifest.json would be (for state comparison). */
+  public com.fasterxml.jackson.databind.JsonNode manifestJson() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    new dev.weir.core.artifacts.ManifestWriter(dev.weir.core.util.Secrets::mask)
+        .write(project(), invocationId, startedAt, target().type(), out);
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toByteArray());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * dbt's --defer (and --favor-state): refs to nodes outside {@code selected} may read the
+   * relations recorded in the --state manifest. Does nothing without --defer.
+   */
+  public void installDeferral(List<String> selected) {
+    if (!opts.defer() && !opts.favorState()) return;
+    if (opts.state() == null) throw WeirException.usage("--defer needs --state DIR (the folder of a previous manifest.json)");
+    renderer().setDeferral(Deferral.load(opts.state(), selected, opts.favorState(), console));
   }
 
   /** Opens the warehouse (once). Read-only commands avoid the write lock where the engine allows it. */

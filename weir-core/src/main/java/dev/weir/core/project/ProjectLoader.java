@@ -111,13 +111,76 @@ public final class ProjectLoader {
   private Loaded run() {
     MacroRegistry macros = new MacroRegistry(pkg);
     loadBuiltinMacros(macros);
+    // Installed packages (dbt_packages/): their macros under their own package names.
+    List<ProjectLoader> packages = packageLoaders();
+    for (ProjectLoader p : packages) {
+      for (String mp : p.settings.macroPaths()) p.loadMacroFiles(macros, p.files(mp, ".sql"));
+      for (String tp : p.settings.testPaths()) p.loadMacroFiles(macros, p.files(tp + "/generic", ".sql"));
+      cacheKey.append("|package=").append(p.pkg).append(p.cacheKey);
+    }
     for (String mp : settings.macroPaths()) loadMacroFiles(macros, files(mp, ".sql"));
     for (String tp : settings.testPaths()) loadMacroFiles(macros, files(tp + "/generic", ".sql"));
     macros.freeze();
     phase("macros");
     Renderer renderer = new Renderer(env, settings, req.target(), req.dialect(), req.cliVars(), req.env(), macros,
         req.invocationId(), req.runStartedAt(), req.flags(), req.info(), req.debug());
+    Map<String, ProjectLoader> owners = new HashMap<>();
+    owners.put(pkg, this);
+    Map<String, Map<String, Object>> packageVars = new LinkedHashMap<>();
+    for (ProjectLoader p : packages) {
+      owners.put(p.pkg, p);
+      packageVars.put(p.pkg, p.ownVars());
+    }
+    renderer.setPackageVars(packageVars);
 
+    List<Node> nodes = fileNodes();
+    for (ProjectLoader p : packages) {
+      nodes.addAll(p.fileNodes());
+      docs.putAll(p.docs);
+    }
+
+    phase("files");
+    // Project-level configs first: in-file config.get() sees them while parsing. A package's own
+    // dbt_project.yml configs its nodes; the root project's configs apply on top.
+    collectConfigPaths();
+    for (Node n : nodes) {
+      Map<String, Object> projectConfig = projectConfig(n);
+      ProjectLoader owner = owners.getOrDefault(n.packageName, this);
+      if (owner != this) {
+        Map<String, Object> own = owner.projectConfig(n);
+        ConfigKeys.merge(own, projectConfig);
+        projectConfig = own;
+      }
+      n.config.putAll(projectConfig);
+    }
+    return runWithNodes(macros, renderer, nodes, packages);
+  }
+
+  /** The installed packages, each loaded by a loader of its own folder and dbt_project.yml. */
+  private List<ProjectLoader> packageLoaders() {
+    List<ProjectLoader> out = new ArrayList<>();
+    for (Path dir : Packages.installed(root, settings)) {
+      Request r = new Request(dir, req.target(), req.dialect(), req.cliVars(), req.env(), false, req.warn(), req.info(),
+          req.debug(), req.invocationId(), req.runStartedAt(), req.flags(), false);
+      ProjectSettings ps = DbtProjectFile.load(dir, req.warn(), false);
+      if (ps.name().equals(pkg)) continue; // a project installed into itself
+      out.add(new ProjectLoader(r, ps));
+    }
+    return out;
+  }
+
+  /** A package's own dbt_project.yml vars (global ones and those it scopes to itself), its defaults. */
+  private Map<String, Object> ownVars() {
+    Map<String, Object> v = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : settings.vars().entrySet()) {
+      if (!(e.getKey().equals(pkg) && e.getValue() instanceof Map)) v.put(e.getKey(), e.getValue());
+    }
+    if (settings.vars().get(pkg) instanceof Map<?, ?> m) for (Map.Entry<?, ?> e : m.entrySet()) v.put(String.valueOf(e.getKey()), e.getValue());
+    return v;
+  }
+
+  /** This project's (or package's) models, seeds, tests, analyses and snapshots; its docs blocks into {@code docs}. */
+  private List<Node> fileNodes() {
     List<Node> nodes = new ArrayList<>();
     for (String mp : settings.modelPaths()) {
       for (Path f : files(mp, ".py")) {
@@ -141,15 +204,10 @@ public final class ProjectLoader {
     }
     for (String ap : settings.analysisPaths()) for (Path f : files(ap, ".sql")) nodes.add(sqlNode(f, ap, ResourceType.ANALYSIS));
     for (String sp : settings.snapshotPaths()) for (Path f : files(sp, ".sql")) nodes.addAll(snapshotNodes(f, sp));
+    return nodes;
+  }
 
-    phase("files");
-    // Project-level configs first: in-file config.get() sees them while parsing.
-    collectConfigPaths();
-    for (Node n : nodes) {
-      Map<String, Object> projectConfig = projectConfig(n);
-      n.config.putAll(projectConfig);
-    }
-
+  private Loaded runWithNodes(MacroRegistry macros, Renderer renderer, List<Node> nodes, List<ProjectLoader> packages) {
     phase("project config");
     // Properties YAML: patches for nodes, sources, generic tests.
     Properties props = new Properties();
@@ -160,6 +218,23 @@ public final class ProjectLoader {
       yamls.addAll(files(p, ".yaml"));
     }
     for (Path y : yamls) props.read(y);
+    Map<String, Properties> propsByPackage = new HashMap<>();
+    propsByPackage.put(pkg, props);
+    for (ProjectLoader p : packages) {
+      Properties pp = p.new Properties();
+      for (String d : distinct(p.settings.modelPaths(), p.settings.seedPaths(), p.settings.analysisPaths(),
+          p.settings.snapshotPaths(), p.settings.macroPaths(), p.settings.testPaths())) {
+        for (Path y : p.files(d, ".yml")) pp.read(y);
+        for (Path y : p.files(d, ".yaml")) pp.read(y);
+      }
+      for (Node n : pp.yamlSnapshots) {
+        Map<String, Object> c = p.projectConfig(n);
+        ConfigKeys.merge(c, projectConfig(n));
+        n.config.putAll(c);
+        nodes.add(n);
+      }
+      propsByPackage.put(p.pkg, pp);
+    }
     // dbt 1.9 snapshots defined in YAML (relation: ref(...)/source(...)): nodes of their own.
     for (Node n : props.yamlSnapshots) {
       n.config.putAll(projectConfig(n));
@@ -183,7 +258,9 @@ public final class ProjectLoader {
     java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
     Map<String, Map<String, Object>> inFile = new ConcurrentHashMap<>();
     nodes.parallelStream().filter(n -> n.resourceType != ResourceType.SEED).forEach(n -> {
-      ParseCache.Entry e = cache.hit(n.originalFilePath, n.checksum);
+      // The parse cache knows the root project's files (a package's paths may repeat the root's).
+      boolean own = n.packageName.equals(pkg);
+      ParseCache.Entry e = own ? cache.hit(n.originalFilePath, n.checksum) : null;
       if (e != null) {
         hits.incrementAndGet();
         n.refs.addAll(e.refs());
@@ -196,7 +273,7 @@ public final class ProjectLoader {
       Renderer.RenderState st = renderer.newState(n, Renderer.Mode.PARSE);
       renderer.render(t, n, Renderer.Mode.PARSE, null, st, Map.of());
       if (!st.inFileConfig.isEmpty()) inFile.put(n.uniqueId, st.inFileConfig);
-      if (ParseCache.cacheable(st.inFileConfig)) {
+      if (own && ParseCache.cacheable(st.inFileConfig)) {
         next.put(n.originalFilePath, new ParseCache.Entry(n.checksum, List.copyOf(n.refs), List.copyOf(n.sources),
             new LinkedHashMap<>(st.inFileConfig)));
       }
@@ -210,6 +287,7 @@ public final class ProjectLoader {
       if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.SNAPSHOT) {
         key = "relation:" + n.name;
       }
+      if (!n.packageName.equals(pkg)) key = n.packageName + ":" + key;
       String prev = namesSeen.putIfAbsent(key, n.resourceType.dbtName() + " " + n.originalFilePath);
       if (prev != null) {
         // prev names its own kind: a model and a seed of one name clash too (both are relations).
@@ -218,7 +296,7 @@ public final class ProjectLoader {
             + ". Node names must be unique within a project.");
       }
       // YAML config then in-file config() on top of project config.
-      Properties.Patch patch = props.patches.get(n.resourceType.dbtName() + ":" + n.name);
+      Properties.Patch patch = propsByPackage.getOrDefault(n.packageName, props).patches.get(n.resourceType.dbtName() + ":" + n.name);
       if (patch != null) {
         patch.used = true;
         props.applyPatch(n, patch);
@@ -243,7 +321,9 @@ public final class ProjectLoader {
     phase("configs");
     // Sources.
     Map<String, Node> sources = new LinkedHashMap<>();
-    for (Node s : props.sources) {
+    List<Node> declaredSources = new ArrayList<>();
+    for (Properties pp : propsByPackage.values()) declaredSources.addAll(pp.sources);
+    for (Node s : declaredSources) {
       Map<String, Object> cfg = projectConfigFor(settings.sources(), s.fqn, "sources");
       Map<String, Object> own = new LinkedHashMap<>(s.config);
       s.config.clear();
@@ -267,7 +347,9 @@ public final class ProjectLoader {
 
     phase("names");
     // Generic tests from YAML (need the attached nodes' names).
-    for (Node t : props.genericTests(byId, sources)) {
+    List<Node> genericTests = new ArrayList<>(props.genericTests(byId, sources));
+    for (ProjectLoader p : packages) genericTests.addAll(propsByPackage.get(p.pkg).genericTests(byId, sources));
+    for (Node t : genericTests) {
       Map<String, Object> own = new LinkedHashMap<>(t.config);
       t.config.clear();
       t.config.putAll(defaultConfig(ResourceType.TEST));
@@ -776,9 +858,18 @@ public final class ProjectLoader {
       return refIndex.get(p == null ? name : p + "." + name);
     }
 
+    /** An unqualified ref prefers the referring node's own package (dbt's rule), then any. */
+    Node findRef(String fromPackage, String p, String name) {
+      if (p == null && fromPackage != null) {
+        Node own = refIndex.get(fromPackage + "." + name);
+        if (own != null) return own;
+      }
+      return findRef(p, name);
+    }
+
     void link(Node n) {
       for (Node.RefCall r : n.refs) {
-        Node target = findRef(r.packageName(), r.name());
+        Node target = findRef(n.packageName, r.packageName(), r.name());
         if (target == null) {
           boolean isDisabled = disabled.values().stream().anyMatch(d -> d.name.equals(r.name()));
           List<String> names = refIndex.keySet().stream().filter(k -> !k.contains(".")).toList();
@@ -814,7 +905,7 @@ public final class ProjectLoader {
       all.addAll(sources.values());
       return new Renderer.Resolver() {
         @Override public Node findRef(Node from, String packageName, String name, Object version) {
-          return Resolution.this.findRef(packageName, name);
+          return Resolution.this.findRef(from == null ? null : from.packageName, packageName, name);
         }
 
         @Override public Node findSource(Node from, String source, String table) {

@@ -64,6 +64,11 @@ public final class Renderer {
     Map<String, DocDef> docs();
   }
 
+  /** dbt's --defer: the relation a ref to {@code n} reads instead of its own, or null to read its own. */
+  public interface Deferral {
+    Relation relationFor(Node n, Warehouse wh);
+  }
+
   /** Per-render warehouse access (the thread's session); null while parsing. */
   public interface Warehouse {
     Session session();
@@ -109,6 +114,7 @@ public final class Renderer {
   private volatile Resolver resolver;
   private volatile Map<String, Object> graph;
   private volatile List<String> selectedResources = List.of();
+  private volatile Deferral deferral;
 
   public Renderer(JinjaEnvironment env, ProjectSettings settings, TargetConfig target, Dialect dialect,
                   Map<String, Object> cliVars, Function<String, String> envLookup, MacroRegistry macros,
@@ -196,6 +202,14 @@ public final class Renderer {
   }
 
   public void setSelectedResources(List<String> ids) { this.selectedResources = ids; }
+
+  /** Installed packages' own dbt_project.yml vars (their defaults, below the root project's). */
+  private volatile Map<String, Map<String, Object>> packageVars = Map.of();
+
+  public void setPackageVars(Map<String, Map<String, Object>> vars) { this.packageVars = vars; }
+
+  /** Installs --defer resolution for refs (null: none). */
+  public void setDeferral(Deferral d) { this.deferral = d; }
 
   private boolean isSecretKey(String k) {
     String l = k.toLowerCase(java.util.Locale.ROOT);
@@ -468,6 +482,13 @@ public final class Renderer {
       if (state != null && !state.ephemerals.contains(n)) state.ephemerals.add(n);
       return RelationValue.cte(resolver.relationOf(n), dialect, "__dbt__cte__" + n.name);
     }
+    Deferral d = deferral;
+    if (d != null && state != null && state.warehouse != null) {
+      Relation deferred = d.relationFor(n, state.warehouse);
+      if (deferred != null) {
+        return state.warehouse.empty() ? RelationValue.empty(deferred, dialect) : new RelationValue(deferred, dialect);
+      }
+    }
     if (state != null && state.warehouse != null && state.warehouse.empty()) return RelationValue.empty(resolver.relationOf(n), dialect);
     if (state != null && state.warehouse != null) return batchFiltered(n, state.warehouse);
     return new RelationValue(resolver.relationOf(n), dialect);
@@ -546,15 +567,18 @@ public final class Renderer {
       Object scoped = settings.vars().get(pkg);
       if (scoped instanceof Map<?, ?> m && m.containsKey(name)) return m.get(name);
       if (settings.vars().containsKey(name) && !(isPackageName(name))) return settings.vars().get(name);
+      Map<String, Object> own = packageVars.get(pkg);
+      if (own != null && own.containsKey(name)) return own.get(name);
       return MISSING;
     }
 
     private boolean isPackageName(String name) {
-      return settings.vars().get(name) instanceof Map && (name.equals(settings.name()) || macros.hasPackage(name));
+      return settings.vars().get(name) instanceof Map && (name.equals(settings.name()) || macros.hasPackage(name)
+          || packageVars.containsKey(name));
     }
 
     private Map<String, Object> visibleVars() {
-      Map<String, Object> v = new LinkedHashMap<>();
+      Map<String, Object> v = new LinkedHashMap<>(packageVars.getOrDefault(pkg, Map.of()));
       for (Map.Entry<String, Object> e : settings.vars().entrySet()) if (!isPackageName(e.getKey())) v.put(e.getKey(), e.getValue());
       if (settings.vars().get(pkg) instanceof Map<?, ?> m) for (Map.Entry<?, ?> e : m.entrySet()) v.put(String.valueOf(e.getKey()), e.getValue());
       v.putAll(cliVars);

@@ -1,0 +1,135 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * dbt packages end to end: a local package written here (not copied from dbt_utils) that uses
+ * the patterns dbt_utils relies on — adapter.dispatch with a macro namespace and default__
+ * fallback, macros returning values, dbt.* cross-database macros, adapter.get_columns_in_relation,
+ * package-scoped vars — installed with {@code weir deps} and built from a root project that calls
+ * its macros, refs its model and seed, configures its models and overrides its dispatch.
+ */
+class PackagesE2ETest {
+
+  static void writePackage(Path dir) {
+    new TestProject(dir)
+        .file("dbt_project.yml", """
+            name: helpers_pkg
+            version: "1.0.0"
+            config-version: 2
+            vars:
+              helpers_pkg:
+                greeting: hello
+                multiplier: 2
+            models:
+              helpers_pkg:
+                +materialized: view
+            """)
+        .file("macros/helpers.sql", """
+            {% macro double_it(col) %}{{ return(adapter.dispatch('double_it', 'helpers_pkg')(col)) }}{% endmacro %}
+            {% macro default__double_it(col) %}({{ col }} * 2){% endmacro %}
+
+            {% macro label(x) %}{{ return(adapter.dispatch('label', 'helpers_pkg')(x)) }}{% endmacro %}
+            {% macro default__label(x) %}'pkg:' || {{ x }}{% endmacro %}
+
+            {% macro column_list(relation) %}
+              {%- set cols = adapter.get_columns_in_relation(relation) -%}
+              {{ return(cols | map(attribute='name') | join(', ')) }}
+            {% endmacro %}
+
+            {% macro greet() %}{{ return(var('greeting') ~ '!') }}{% endmacro %}
+            """)
+        .file("seeds/pkg_codes.csv", "code,meaning\nA,alpha\nB,beta\n")
+        .file("models/pkg_numbers.sql", """
+            select n, {{ double_it('n') }} as doubled, n * {{ var('multiplier') }} as scaled,
+              '{{ var('greeting') }}' as greeting, '{{ greet() }}' as greet,
+              {{ dbt.datediff("cast('2024-01-01' as date)", "cast('2024-01-11' as date)", 'day') }} as days
+            from (select 1 as n union all select 2) t
+            """);
+  }
+
+  static TestProject rootProject(Path dir) {
+    return TestProject.create(dir, "shop", """
+        vars:
+          helpers_pkg:
+            multiplier: 10
+        models:
+          helpers_pkg:
+            +materialized: table
+        dispatch:
+          - macro_namespace: helpers_pkg
+            search_order: [shop, helpers_pkg]
+        """)
+        .file("packages.yml", """
+            packages:
+              - local: ../pkgs/helpers_pkg
+            """)
+        .file("macros/overrides.sql", "{% macro duckdb__label(x) %}'root:' || {{ x }}{% endmacro %}\n")
+        .file("models/report.sql", """
+            {{ config(materialized='table') }}
+            select n, doubled, scaled, greeting, greet, days,
+              {{ helpers_pkg.label("'x'") }} as label,
+              '{{ helpers_pkg.column_list(ref('helpers_pkg', 'pkg_numbers')) }}' as cols,
+              {{ dbt.concat(["'a'", "'b'"]) }} as ab,
+              (select meaning from {{ ref('pkg_codes') }} where code = 'B') as b
+            from {{ ref('helpers_pkg', 'pkg_numbers') }}
+            """);
+  }
+
+  @Test
+  void depsInstallsALocalPackageAndBuildRunsItsModelsAndMacros(@TempDir Path tmp) throws Exception {
+    writePackage(tmp.resolve("pkgs/helpers_pkg"));
+    TestProject p = rootProject(tmp.resolve("root"));
+
+    TestProject.Result deps = p.run("deps").ok();
+    assertThat(deps.out()).contains("helpers_pkg");
+    assertThat(Files.isSymbolicLink(p.dir.resolve("dbt_packages/helpers_pkg"))).isTrue();
+    String lock = p.read("package-lock.yml");
+    assertThat(lock).contains("packages:\n  - local: ../pkgs/helpers_pkg\n    name: helpers_pkg\n").containsPattern("sha1_hash: [0-9a-f]{40}");
+
+    p.run("build").ok();
+    // doubled by the package's default__ (no override); scaled by the root's var over the package's
+    // default (10, not 2); greeting from the package's own vars; label from the root's duckdb__
+    // override found first by the dispatch search order; cols from get_columns_in_relation.
+    assertThat(p.rows("select n, doubled, scaled, greeting, greet, days, label, cols, ab, b from main.report order by n"))
+        .containsExactly("1|2|10|hello|hello!|10|root:x|n, doubled, scaled, greeting, greet, days|ab|beta",
+            "2|4|20|hello|hello!|10|root:x|n, doubled, scaled, greeting, greet, days|ab|beta");
+    // the root project's models: {helpers_pkg: {+materialized: table}} beats the package's view
+    assertThat(p.relationType("main", "pkg_numbers")).isEqualTo("BASE TABLE");
+    assertThat(p.rows("select code from main.pkg_codes order by code")).containsExactly("A", "B");
+
+    JsonNode node = p.json("target/manifest.json").path("nodes").path("model.helpers_pkg.pkg_numbers");
+    assertThat(node.path("package_name").asText()).isEqualTo("helpers_pkg");
+    assertThat(node.path("fqn").toString()).isEqualTo("[\"helpers_pkg\",\"pkg_numbers\"]");
+    assertThat(p.json("target/manifest.json").path("nodes").path("model.shop.report").path("depends_on").path("nodes").toString())
+        .contains("model.helpers_pkg.pkg_numbers", "seed.helpers_pkg.pkg_codes");
+  }
+
+  @Test
+  void aListedPackageThatIsNotInstalledAsksForDeps(@TempDir Path tmp) {
+    writePackage(tmp.resolve("pkgs/helpers_pkg"));
+    TestProject p = rootProject(tmp.resolve("root"));
+    TestProject.Result r = p.run("build").exits(2);
+    assertThat(r.out() + r.err()).contains("../pkgs/helpers_pkg", "not installed", "Run 'weir deps'");
+  }
+
+  @Test
+  void aGitPackageOnAnUnreachableHostFailsClearly(@TempDir Path tmp) {
+    TestProject p = TestProject.create(tmp, "shop", "")
+        .file("packages.yml", """
+            packages:
+              - git: "https://git.invalid/acme/acme_utils.git"
+                revision: 1.0.0
+            """);
+    TestProject.Result r = p.run("deps");
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.out() + r.err()).contains("https://git.invalid/acme/acme_utils.git", "git.invalid is unreachable");
+    assertThat(p.exists("package-lock.yml")).isFalse();
+  }
+}

@@ -1,0 +1,185 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.core.artifacts.ArtifactSchemas;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * State selection (state:new, state:modified and its sub-selectors), --defer / --favor-state,
+ * result: selection and retry, through the real CLI on real DuckDB files.
+ */
+class StateE2ETest {
+
+  private static final String PROFILES = """
+      st:
+        target: prod
+        outputs:
+          prod:
+            type: duckdb
+            path: prod.duckdb
+            database: prod
+            schema: main
+          dev:
+            type: duckdb
+            path: dev.duckdb
+            database: dev
+            schema: main
+            attach:
+              - path: prod.duckdb
+                alias: prod
+                read_only: true
+      """;
+
+  /** The model names {@code ls --output name} prints (other lines, e.g. warnings, left out). */
+  private static Set<String> names(TestProject.Result r, Set<String> universe) {
+    Set<String> out = new TreeSet<>();
+    for (String line : r.lines()) if (universe.contains(line.trim())) out.add(line.trim());
+    return out;
+  }
+
+  private static void copy(Path from, Path toDir) throws IOException {
+    Files.createDirectories(toDir);
+    Files.copy(from, toDir.resolve(from.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Test
+  void stateModifiedSelectsWhatChangedAndDeferReadsTheStateRelations(@TempDir Path tmp) throws IOException {
+    Path dir = tmp.resolve("proj");
+    TestProject p = TestProject.create(dir, "st", """
+        models:
+          st:
+            m_c:
+              +materialized: view
+        """);
+    p.file("profiles.yml", PROFILES);
+    p.file("models/m_a.sql", "{{ config(materialized='table') }}\nselect 1 as id union all select 2 as id\n");
+    p.file("models/m_b.sql", "{{ config(materialized='table') }}\nselect id * 10 as v from {{ ref('m_a') }}\n");
+    p.file("models/m_c.sql", "select v + 1 as w from {{ ref('m_b') }}\n");
+    p.file("models/m_d.sql", "{{ config(materialized='table') }}\nselect count(*) as n from {{ ref('m_a') }}\n");
+    p.file("models/m_f.sql", "{{ config(materialized='table') }}\nselect v from {{ ref('m_b') }}\n");
+    p.run("run", "--profiles-dir", dir.toString()).ok();
+    Path state = tmp.resolve("state");
+    copy(dir.resolve("target/manifest.json"), state);
+
+    // Nothing changed yet: nothing is modified, everything is old.
+    Set<String> all = Set.of("m_a", "m_b", "m_c", "m_d", "m_e", "m_f");
+    String[] ls = {"ls", "--profiles-dir", dir.toString(), "--output", "name", "--state", state.toString(), "-s"};
+    assertThat(names(p.run(concat(ls, "state:modified")).ok(), all)).isEmpty();
+    assertThat(names(p.run(concat(ls, "state:old")).ok(), all)).containsExactly("m_a", "m_b", "m_c", "m_d", "m_f");
+
+    // One body change (m_b), one config change (m_c's materialization in dbt_project.yml), one new model (m_e).
+    p.file("models/m_b.sql", "{{ config(materialized='table') }}\nselect id * 100 as v from {{ ref('m_a') }}\n");
+    p.file("dbt_project.yml", p.read("dbt_project.yml").replace("+materialized: view", "+materialized: table"));
+    p.file("models/m_e.sql", "{{ config(materialized='table') }}\nselect w * 2 as x from {{ ref('m_c') }}\n");
+
+    assertThat(names(p.run(concat(ls, "state:modified")).ok(), all)).containsExactly("m_b", "m_c", "m_e");
+    assertThat(names(p.run(concat(ls, "state:new")).ok(), all)).containsExactly("m_e");
+    assertThat(names(p.run(concat(ls, "state:modified.body")).ok(), all)).containsExactly("m_b");
+    assertThat(names(p.run(concat(ls, "state:modified.configs")).ok(), all)).containsExactly("m_c");
+    assertThat(names(p.run(concat(ls, "state:modified.relation")).ok(), all)).isEmpty();
+    assertThat(names(p.run(concat(ls, "state:modified.macros")).ok(), all)).isEmpty();
+    assertThat(names(p.run(concat(ls, "state:unmodified")).ok(), all)).containsExactly("m_a", "m_d", "m_f");
+    // Descendants: m_f (child of m_b) joins; m_d (child of the unmodified m_a) does not.
+    assertThat(names(p.run(concat(ls, "state:modified+")).ok(), all)).containsExactly("m_b", "m_c", "m_e", "m_f");
+    // Without --state the method names the flag.
+    TestProject.Result noState = p.run("ls", "--profiles-dir", dir.toString(), "-s", "state:modified").exits(2);
+    assertThat(noState.out() + noState.err()).contains("--state");
+
+    // A fresh target (dev.duckdb, prod.duckdb attached): the modified models and their descendants
+    // build; their unselected parent m_a does not exist in dev, so ref('m_a') reads prod's relation.
+    p.run("run", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "state:modified+", "--defer",
+        "--state", state.toString()).ok();
+    JsonNode rr = p.json("target/run_results.json");
+    Set<String> ran = new TreeSet<>();
+    for (JsonNode r : rr.path("results")) ran.add(r.path("unique_id").asText());
+    assertThat(ran).containsExactly("model.st.m_b", "model.st.m_c", "model.st.m_e", "model.st.m_f");
+    String compiledB = p.read("target/compiled/st/models/m_b.sql");
+    assertThat(compiledB).contains("\"prod\"").contains("m_a").doesNotContain("\"dev\"");
+    // m_c is selected, so m_e reads dev's own m_c (not deferred).
+    assertThat(p.read("target/compiled/st/models/m_e.sql")).contains("\"dev\"").doesNotContain("\"prod\"");
+    Path dev = dir.resolve("dev.duckdb");
+    assertThat(TestProject.relationExists(dev, "main", "m_a")).isFalse();
+    assertThat(TestProject.rows(dev, "select v from main.m_b order by v")).containsExactly("100", "200");
+    assertThat(TestProject.rows(dev, "select x from main.m_e order by x")).containsExactly("202", "402");
+    assertThat(TestProject.rows(dev, "select v from main.m_f order by v")).containsExactly("100", "200");
+    ArtifactSchemas.assertValid(dir.resolve("target/run_results.json"), ArtifactSchemas.RUN_RESULTS);
+    assertThat(rr.path("args").path("defer").asBoolean()).isTrue();
+
+    // Once m_a exists in dev, --defer reads dev's own; --favor-state still reads prod's.
+    p.run("run", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_a").ok();
+    p.run("compile", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_b", "--defer",
+        "--state", state.toString()).ok();
+    assertThat(p.read("target/compiled/st/models/m_b.sql")).contains("\"dev\"").doesNotContain("\"prod\"");
+    p.run("compile", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_b", "--defer", "--favor-state",
+        "--state", state.toString()).ok();
+    assertThat(p.read("target/compiled/st/models/m_b.sql")).contains("\"prod\"").doesNotContain("\"dev\"");
+  }
+
+  @Test
+  void resultSelectionAndRetry(@TempDir Path tmp) throws IOException {
+    Path dir = tmp.resolve("proj");
+    TestProject p = TestProject.create(dir, "rt", null);
+    p.file("models/r_a.sql", "{{ config(materialized='table') }}\nselect 1 as id\n");
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect * from {{ ref('r_a') }}\n");
+    p.file("models/r_child.sql", "{{ config(materialized='table') }}\nselect id + 1 as id from {{ ref('r_bad') }}\n");
+    p.file("models/r_other.sql", "{{ config(materialized='table') }}\nselect 7 as id\n");
+    p.file("tests/t_fail.sql", "select * from {{ ref('r_other') }} where id = 7\n");
+
+    // A build whose singular test fails: result:fail (against the --state folder) selects it.
+    p.run("build").exits(1);
+    Path state = tmp.resolve("state");
+    copy(dir.resolve("target/run_results.json"), state);
+    copy(dir.resolve("target/manifest.json"), state);
+    Set<String> all = Set.of("r_a", "r_bad", "r_child", "r_other", "t_fail");
+    String[] ls = {"ls", "--output", "name", "--state", state.toString(), "-s"};
+    assertThat(names(p.run(concat(ls, "result:fail")).ok(), all)).containsExactly("t_fail");
+    // Eager indirect selection adds the tests of the selected models, as in dbt: t_fail tests r_other.
+    assertThat(names(p.run(concat(ls, "result:success")).ok(), all))
+        .containsExactly("r_a", "r_bad", "r_child", "r_other", "t_fail");
+    assertThat(names(p.run(concat(ls, "result:success", "--resource-type", "model")).ok(), all))
+        .containsExactly("r_a", "r_bad", "r_child", "r_other");
+    assertThat(names(p.run(concat(ls, "result:error")).ok(), all)).isEmpty();
+
+    // A build where r_bad errors and its child is skipped.
+    p.delete("tests/t_fail.sql");
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect * from {{ ref('r_a') }} join no_such_table using (id)\n");
+    p.run("build").exits(1);
+    JsonNode first = p.json("target/run_results.json");
+    List<String> statuses = new ArrayList<>();
+    for (JsonNode r : first.path("results")) statuses.add(r.path("unique_id").asText() + "=" + r.path("status").asText());
+    assertThat(statuses).contains("model.rt.r_bad=error", "model.rt.r_child=skipped", "model.rt.r_a=success");
+
+    // Fixed, retry runs exactly those two, with the previous command (build).
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect id * 5 as id from {{ ref('r_a') }}\n");
+    p.run("retry").ok();
+    JsonNode rr = p.json("target/run_results.json");
+    List<String> ran = new ArrayList<>();
+    for (JsonNode r : rr.path("results")) ran.add(r.path("unique_id").asText() + "=" + r.path("status").asText());
+    assertThat(ran).containsExactlyInAnyOrder("model.rt.r_bad=success", "model.rt.r_child=success");
+    assertThat(rr.path("args").path("which").asText()).isEqualTo("build");
+    ArtifactSchemas.assertValid(dir.resolve("target/run_results.json"), ArtifactSchemas.RUN_RESULTS);
+    assertThat(p.rows("select id from main.r_child")).containsExactly("6");
+
+    // Nothing left to retry: says so, exits 0.
+    TestProject.Result again = p.run("retry").ok();
+    assertThat(again.out()).contains("Nothing to retry");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = new String[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
