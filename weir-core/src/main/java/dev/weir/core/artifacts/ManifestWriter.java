@@ -216,8 +216,10 @@ public final class ManifestWriter {
           o.str("access", access == null || !Set.of("private", "protected", "public").contains(access.toString())
               ? "protected" : access.toString());
           o.emptyArray("constraints");
-          o.nul("version");
-          o.nul("latest_version");
+          g.writeFieldName("version");
+          o.value(n.version);
+          g.writeFieldName("latest_version");
+          o.value(n.latestVersion);
           o.nul("deprecation_date");
           o.nul("defer_relation");
           o.emptyArray("primary_key");

@@ -70,6 +70,12 @@ public final class Node {
   // Seeds
   public String rootPath;
 
+  // Model versions
+  /** This model version's {@code v} (Integer, or String such as "1.1"); null for an unversioned model. */
+  public Object version;
+  /** The versioned model's {@code latest_version}; null for an unversioned model. */
+  public Object latestVersion;
+
   // Exposures
   public Map<String, Object> extra = new LinkedHashMap<>();
 

@@ -218,6 +218,7 @@ public final class ProjectLoader {
       yamls.addAll(files(p, ".yaml"));
     }
     for (Path y : yamls) props.read(y);
+    props.splitVersions(nodes);
     Map<String, Properties> propsByPackage = new HashMap<>();
     propsByPackage.put(pkg, props);
     for (ProjectLoader p : packages) {
@@ -227,6 +228,7 @@ public final class ProjectLoader {
         for (Path y : p.files(d, ".yml")) pp.read(y);
         for (Path y : p.files(d, ".yaml")) pp.read(y);
       }
+      pp.splitVersions(nodes);
       for (Node n : pp.yamlSnapshots) {
         Map<String, Object> c = p.projectConfig(n);
         ConfigKeys.merge(c, projectConfig(n));
@@ -285,7 +287,7 @@ public final class ProjectLoader {
     for (Node n : nodes) {
       String key = n.resourceType.dbtName() + ":" + n.name;
       if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.SNAPSHOT) {
-        key = "relation:" + n.name;
+        key = "relation:" + n.name + (n.version == null ? "" : ".v" + n.version);
       }
       if (!n.packageName.equals(pkg)) key = n.packageName + ":" + key;
       String prev = namesSeen.putIfAbsent(key, n.resourceType.dbtName() + " " + n.originalFilePath);
@@ -300,6 +302,7 @@ public final class ProjectLoader {
       if (patch != null) {
         patch.used = true;
         props.applyPatch(n, patch);
+        if (n.version != null) props.applyVersion(n, patch);
       }
       Map<String, Object> f = inFile.get(n.uniqueId);
       if (f != null) checkInFileConfig(n, f);
@@ -368,8 +371,25 @@ public final class ProjectLoader {
     resolveNames(renderer, byId.values().stream().filter(n -> n.resourceType == ResourceType.TEST).toList());
 
     phase("tests");
+    // Exposures: nodes that depend on others and never run.
+    Map<String, Map<String, Object>> groups = new LinkedHashMap<>();
+    for (Properties pp : propsByPackage.values()) {
+      for (Node e : pp.exposures) {
+        if (!e.enabled()) disabled.put(e.uniqueId, e);
+        else if (byId.putIfAbsent(e.uniqueId, e) != null) {
+          throw WeirException.project(e.originalFilePath, (Integer) e.extra.get("yaml_line"), "Duplicate exposure '" + e.name + "'");
+        }
+      }
+      groups.putAll(pp.groups);
+    }
+    AccessRules.checkGroups(byId.values(), groups);
+    Set<String> restricted = new HashSet<>();
+    for (ProjectLoader p : packages) if (Boolean.TRUE.equals(p.settings.raw().get("restrict-access"))) restricted.add(p.pkg);
+
+    phase("exposures");
     // Refs and sources → dependencies.
     Resolution resolution = new Resolution(byId, sources, disabled);
+    resolution.restrictedPackages = restricted;
     for (Node n : byId.values()) resolution.link(n);
 
     phase("refs");
@@ -797,7 +817,8 @@ public final class ProjectLoader {
           : Python.str(renderer.callMacro("generate_schema_name", n, Renderer.Mode.PARSE, null, listOf(customSchema, nd), Map.of()));
       String db = nativeDb ? (customDb == null ? t.database() : String.valueOf(customDb).strip())
           : Python.str(renderer.callMacro("generate_database_name", n, Renderer.Mode.PARSE, null, listOf(customDb, nd), Map.of()));
-      String alias = nativeAlias ? (customAlias != null && !String.valueOf(customAlias).isEmpty() ? String.valueOf(customAlias).strip() : n.name)
+      String alias = nativeAlias ? (customAlias != null && !String.valueOf(customAlias).isEmpty() ? String.valueOf(customAlias).strip()
+          : n.version != null ? n.name + "_v" + String.valueOf(n.version).replace(".", "_") : n.name)
           : Python.str(renderer.callMacro("generate_alias_name", n, Renderer.Mode.PARSE, null, listOf(customAlias, nd), Map.of()));
       if (n.resourceType == ResourceType.SNAPSHOT) {
         // dbt: a snapshot's legacy target_schema / target_database are used as written (no generate_*_name).
@@ -840,12 +861,20 @@ public final class ProjectLoader {
     final Map<String, Node> disabled;
     final Map<String, Node> refIndex = new HashMap<>();
     final Map<String, Node> sourceIndex = new HashMap<>();
+    /** Versioned models: "pkg.name" and "name" → version (as a string) → node. */
+    final Map<String, Map<String, Node>> versionIndex = new HashMap<>();
+    Set<String> restrictedPackages = Set.of();
 
     Resolution(Map<String, Node> nodes, Map<String, Node> sources, Map<String, Node> disabled) {
       this.nodes = nodes;
       this.sources = sources;
       this.disabled = disabled;
       for (Node n : nodes.values()) {
+        if (n.resourceType == ResourceType.MODEL && n.version != null) {
+          versionIndex.computeIfAbsent(n.packageName + "." + n.name, k -> new TreeMap<>()).put(versionKey(n.version), n);
+          versionIndex.computeIfAbsent(n.name, k -> new TreeMap<>()).putIfAbsent(versionKey(n.version), n);
+          if (!versionKey(n.version).equals(versionKey(n.latestVersion))) continue;
+        }
         if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.SNAPSHOT) {
           refIndex.put(n.packageName + "." + n.name, n);
           refIndex.putIfAbsent(n.name, n);
@@ -867,9 +896,30 @@ public final class ProjectLoader {
       return findRef(p, name);
     }
 
+    /** A ref with a version: that version of a versioned model; null when the model has no such version. */
+    Node findRef(String fromPackage, String p, String name, Object version) {
+      if (version == null) return findRef(fromPackage, p, name);
+      Map<String, Node> vs = versionsOf(fromPackage, p, name);
+      return vs == null ? null : vs.get(versionKey(version));
+    }
+
+    Map<String, Node> versionsOf(String fromPackage, String p, String name) {
+      if (p == null && fromPackage != null && versionIndex.containsKey(fromPackage + "." + name)) return versionIndex.get(fromPackage + "." + name);
+      return versionIndex.get(p == null ? name : p + "." + name);
+    }
+
     void link(Node n) {
       for (Node.RefCall r : n.refs) {
-        Node target = findRef(n.packageName, r.packageName(), r.name());
+        Node target = findRef(n.packageName, r.packageName(), r.name(), r.version());
+        if (target == null && r.version() != null && findRef(n.packageName, r.packageName(), r.name()) != null) {
+          Map<String, Node> vs = versionsOf(n.packageName, r.packageName(), r.name());
+          int line = r.line() > 0 ? r.line() : lineOf(n.rawCode, r.name());
+          if (line == 0 && n.extra.get("yaml_line") instanceof Integer yl) line = yl;
+          String place = n.originalFilePath != null ? n.originalFilePath : n.patchPath;
+          throw WeirException.project(place, line, describe(n) + " refers to version " + versionKey(r.version()) + " of model '"
+              + r.name() + "', " + (vs == null ? "which is not versioned." : "which has versions " + String.join(", ", vs.keySet()) + "."));
+        }
+        if (target != null) AccessRules.checkRef(n, target, restrictedPackages);
         if (target == null) {
           boolean isDisabled = disabled.values().stream().anyMatch(d -> d.name.equals(r.name()));
           List<String> names = refIndex.keySet().stream().filter(k -> !k.contains(".")).toList();
@@ -905,7 +955,7 @@ public final class ProjectLoader {
       all.addAll(sources.values());
       return new Renderer.Resolver() {
         @Override public Node findRef(Node from, String packageName, String name, Object version) {
-          return Resolution.this.findRef(from == null ? null : from.packageName, packageName, name);
+          return Resolution.this.findRef(from == null ? null : from.packageName, packageName, name, version);
         }
 
         @Override public Node findSource(Node from, String source, String table) {
@@ -922,6 +972,13 @@ public final class ProjectLoader {
         @Override public Map<String, DocDef> docs() { return project.docs(); }
       };
     }
+  }
+
+  /** A version as written ({@code 1}, {@code 1.0}, {@code "2"}) in one spelling: whole numbers without a fraction. */
+  static String versionKey(Object v) {
+    if (v == null) return "";
+    if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) return String.valueOf(num.longValue());
+    return String.valueOf(v).strip();
   }
 
   static int lineOf(String code, String needle) {
@@ -973,6 +1030,10 @@ public final class ProjectLoader {
     final List<Node> yamlSnapshots = new ArrayList<>();
     final List<Node> sources = new ArrayList<>();
     final List<TestDecl> tests = new ArrayList<>();
+    /** Exposures declared under 'exposures:'. */
+    final List<Node> exposures = new ArrayList<>();
+    /** Groups declared under 'groups:', by name: name, owner, and where ("file", "line"). */
+    final Map<String, Map<String, Object>> groups = new LinkedHashMap<>();
     Map<String, Object> selectors;
 
     final class Patch {
@@ -1025,6 +1086,8 @@ public final class ProjectLoader {
           collectTests(file, e, singular, name, null, folders);
         }
       }
+      readGroups(file, top);
+      readExposures(file, top, folders);
       Object srcs = top.get("sources");
       if (srcs instanceof YList sl) {
         for (int i = 0; i < sl.size(); i++) {
@@ -1036,6 +1099,183 @@ public final class ProjectLoader {
         }
       } else if (srcs != null) {
         throw WeirException.project(file, top.lineOf("sources"), "'sources' must be a list");
+      }
+    }
+
+    private void readGroups(String file, YMap top) {
+      Object list = top.get("groups");
+      if (list == null) return;
+      if (!(list instanceof YList gl)) throw WeirException.project(file, top.lineOf("groups"), "'groups' must be a list");
+      for (int i = 0; i < gl.size(); i++) {
+        if (!(gl.get(i) instanceof YMap g) || g.get("name") == null) {
+          throw WeirException.project(file, gl.lineOf(i), "Each group needs a 'name:' (and an 'owner:')");
+        }
+        checkKeys(g, Set.of("name", "owner", "description", "config", "meta"), file, "group property");
+        String name = String.valueOf(g.get("name"));
+        Map<String, Object> prev = groups.get(name);
+        if (prev != null) throw WeirException.project(file, g.line, "group '" + name + "' is declared twice: in " + prev.get("file") + ":" + prev.get("line") + " and here");
+        Map<String, Object> def = new LinkedHashMap<>();
+        def.put("name", name);
+        def.put("package", pkg);
+        def.put("owner", castMap(g.get("owner")));
+        def.put("description", g.get("description"));
+        def.put("file", file);
+        def.put("line", g.line);
+        groups.put(name, def);
+      }
+    }
+
+    private static final Set<String> EXPOSURE_KEYS = Set.of("name", "type", "owner", "depends_on", "label", "maturity", "url",
+        "description", "meta", "tags", "config");
+    private static final Set<String> EXPOSURE_TYPES = Set.of("dashboard", "notebook", "analysis", "ml", "application");
+
+    private void readExposures(String file, YMap top, List<String> folders) {
+      Object list = top.get("exposures");
+      if (list == null) return;
+      if (!(list instanceof YList el)) throw WeirException.project(file, top.lineOf("exposures"), "'exposures' must be a list");
+      for (int i = 0; i < el.size(); i++) {
+        if (!(el.get(i) instanceof YMap e) || e.get("name") == null) {
+          throw WeirException.project(file, el.lineOf(i), "Each exposure needs a 'name:'");
+        }
+        checkKeys(e, EXPOSURE_KEYS, file, "exposure property");
+        String name = String.valueOf(e.get("name"));
+        Object type = e.get("type");
+        if (type == null || !EXPOSURE_TYPES.contains(String.valueOf(type))) {
+          throw WeirException.project(file, type == null ? e.line : e.lineOf("type"), "exposure '" + name + "' needs a 'type:', one of "
+              + String.join(", ", new java.util.TreeSet<>(EXPOSURE_TYPES)) + (type == null ? "" : " (got '" + type + "')"));
+        }
+        if (!(e.get("owner") instanceof Map<?, ?> owner) || (owner.get("name") == null && owner.get("email") == null)) {
+          throw WeirException.project(file, e.line, "exposure '" + name + "' needs an 'owner:' with a 'name:' or an 'email:'");
+        }
+        Node n = new Node("exposure." + pkg + "." + name, ResourceType.EXPOSURE, pkg, name);
+        n.originalFilePath = file;
+        n.path = file.substring(file.indexOf('/') + 1);
+        List<String> fqn = new ArrayList<>();
+        fqn.add(pkg);
+        fqn.addAll(folders);
+        fqn.add(name);
+        n.fqn = fqn;
+        n.description = str(e.get("description"), "");
+        for (String k : List.of("type", "owner", "label", "maturity", "url")) if (e.get(k) != null) n.extra.put(k, e.get(k));
+        n.extra.put("yaml_line", e.line);
+        n.config.put("enabled", true);
+        ConfigKeys.merge(n.config, castMap(e.get("config")));
+        n.meta.putAll(castMap(e.get("meta")));
+        for (Object tag : ConfigKeys.asList(e.get("tags"))) n.tags.add(String.valueOf(tag));
+        n.config.put("tags", new ArrayList<>(n.tags));
+        n.config.put("meta", n.meta);
+        Object deps = e.get("depends_on");
+        if (deps != null && !(deps instanceof List)) throw WeirException.project(file, e.lineOf("depends_on"), "'depends_on' of exposure '" + name + "' must be a list");
+        for (Object d : ConfigKeys.asList(deps)) {
+          String expr = String.valueOf(d).strip();
+          java.util.regex.Matcher rm = EXPOSURE_REF.matcher(expr);
+          java.util.regex.Matcher sm = EXPOSURE_SOURCE.matcher(expr);
+          if (rm.matches()) {
+            Object v = rm.group(4) == null ? null : rm.group(4).matches("\\d+") ? (Object) Integer.valueOf(rm.group(4)) : rm.group(4);
+            n.refs.add(new Node.RefCall(rm.group(2) == null ? null : rm.group(1), rm.group(2) == null ? rm.group(1) : rm.group(2), v, e.lineOf("depends_on")));
+          } else if (sm.matches()) {
+            n.sources.add(List.of(sm.group(1), sm.group(2)));
+          } else {
+            throw WeirException.project(file, e.lineOf("depends_on"), "exposure '" + name + "': each 'depends_on' entry must be ref('...') or source('...', '...'), got: " + expr);
+          }
+        }
+        exposures.add(n);
+      }
+    }
+
+    /** Each versioned model's SQL file (defined_in, default {@code <name>_v<v>}) becomes the node {@code model.<pkg>.<name>.v<v>}. */
+    void splitVersions(List<Node> nodes) {
+      for (Patch p : patches.values()) {
+        if (!p.kind.equals("model") || p.body.get("versions") == null) continue;
+        if (!(p.body.get("versions") instanceof YList vl) || vl.isEmpty()) {
+          throw WeirException.project(p.file, p.body.lineOf("versions"), "'versions' of model '" + p.name + "' must be a non-empty list");
+        }
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < vl.size(); i++) {
+          if (!(vl.get(i) instanceof YMap v) || v.get("v") == null) {
+            throw WeirException.project(p.file, vl.lineOf(i), "Each version of model '" + p.name + "' needs a 'v:'");
+          }
+          String k = versionKey(v.get("v"));
+          if (keys.contains(k)) throw WeirException.project(p.file, vl.lineOf(i), "model '" + p.name + "' declares version " + k + " twice");
+          keys.add(k);
+        }
+        Object latest = p.body.get("latest_version");
+        String latestKey = latest != null ? versionKey(latest) : keys.stream().max(ProjectLoader::compareVersions).orElseThrow();
+        if (!keys.contains(latestKey)) {
+          throw WeirException.project(p.file, p.body.lineOf("latest_version"), "latest_version " + latestKey + " of model '" + p.name
+              + "' is not one of its versions (" + String.join(", ", keys) + ")");
+        }
+        for (int i = 0; i < vl.size(); i++) {
+          YMap v = (YMap) vl.get(i);
+          String k = versionKey(v.get("v"));
+          String definedIn = v.get("defined_in") != null ? String.valueOf(v.get("defined_in")) : p.name + "_v" + k.replace('.', '_');
+          int at = indexOfModel(nodes, definedIn);
+          // dbt: the latest version may live in the unsuffixed file.
+          if (at < 0 && v.get("defined_in") == null && k.equals(latestKey)) at = indexOfModel(nodes, p.name);
+          if (at < 0) {
+            throw WeirException.project(p.file, vl.lineOf(i), "version " + k + " of model '" + p.name + "' is defined in a file named '"
+                + definedIn + ".sql', which does not exist" + (v.get("defined_in") == null ? " (set 'defined_in:' to name another file)" : ""));
+          }
+          Node f = nodes.get(at);
+          Node n = new Node("model." + pkg + "." + p.name + ".v" + k, ResourceType.MODEL, pkg, p.name);
+          n.path = f.path;
+          n.originalFilePath = f.originalFilePath;
+          List<String> fqn = new ArrayList<>(f.fqn.subList(0, f.fqn.size() - 1));
+          fqn.add(p.name);
+          fqn.add("v" + k);
+          n.fqn = fqn;
+          n.rawCode = f.rawCode;
+          n.language = f.language;
+          n.checksum = f.checksum;
+          n.config.putAll(f.config);
+          n.unrenderedConfig.putAll(f.unrenderedConfig);
+          n.firstLine = f.firstLine;
+          n.version = v.get("v") instanceof Number num ? (Object) num : k;
+          n.latestVersion = latest instanceof Number ln ? (Object) ln : latestKey.matches("\\d+") ? (Object) Integer.valueOf(latestKey) : latestKey;
+          n.extra.put("version_yaml_line", vl.lineOf(i));
+          nodes.set(at, n);
+        }
+      }
+    }
+
+    private int indexOfModel(List<Node> nodes, String name) {
+      for (int i = 0; i < nodes.size(); i++) {
+        Node n = nodes.get(i);
+        if (n.resourceType == ResourceType.MODEL && n.packageName.equals(pkg) && n.version == null && n.name.equals(name)) return i;
+      }
+      return -1;
+    }
+
+    /** A version's own properties on top of the model's: config, description, columns (include/exclude of the model's). */
+    void applyVersion(Node n, Patch p) {
+      if (!(p.body.get("versions") instanceof YList vl)) return;
+      for (Object o : vl) {
+        if (!(o instanceof YMap v) || !versionKey(v.get("v")).equals(versionKey(n.version))) continue;
+        if (v.get("config") instanceof Map<?, ?> cfg) ConfigKeys.merge(n.config, castMap(cfg));
+        if (v.get("description") != null) n.description = String.valueOf(v.get("description"));
+        if (v.get("access") != null) n.config.put("access", String.valueOf(v.get("access")));
+        if (v.get("group") != null) n.config.put("group", String.valueOf(v.get("group")));
+        if (!(v.get("columns") instanceof YList cl)) continue;
+        Object include = "all";
+        List<String> exclude = new ArrayList<>();
+        for (Object c : cl) {
+          if (c instanceof YMap cm && cm.get("name") == null && (cm.containsKey("include") || cm.containsKey("exclude"))) {
+            if (cm.get("include") != null) include = cm.get("include");
+            for (Object x : ConfigKeys.asList(cm.get("exclude"))) exclude.add(String.valueOf(x));
+          }
+        }
+        if (!"all".equals(include) && !"*".equals(include)) {
+          Set<String> keep = new HashSet<>();
+          for (Object x : ConfigKeys.asList(include)) keep.add(String.valueOf(x));
+          n.columns.keySet().retainAll(keep);
+        }
+        exclude.forEach(n.columns::remove);
+        for (int i = 0; i < cl.size(); i++) {
+          if (cl.get(i) instanceof YMap c && c.get("name") != null) readColumn(p.file, n, c);
+          else if (!(cl.get(i) instanceof YMap c2 && (c2.containsKey("include") || c2.containsKey("exclude")))) {
+            throw WeirException.project(p.file, cl.lineOf(i), "Each column of version " + versionKey(n.version) + " needs a 'name:' (or is an include/exclude entry)");
+          }
+        }
       }
     }
 
@@ -1123,6 +1363,11 @@ public final class ProjectLoader {
         if (!(cl.get(i) instanceof YMap c) || c.get("name") == null) {
           throw WeirException.project(file, cl.lineOf(i), "Each column needs a 'name:'");
         }
+        readColumn(file, n, c);
+      }
+    }
+
+    private void readColumn(String file, Node n, YMap c) {
         checkKeys(c, COLUMN_KEYS, file, "column property");
         Node.ColumnDef cd = new Node.ColumnDef(String.valueOf(c.get("name")));
         cd.description = str(c.get("description"), "");
@@ -1132,7 +1377,6 @@ public final class ProjectLoader {
         for (Object con : ConfigKeys.asList(c.get("constraints"))) if (con instanceof Map<?, ?> cm) cd.constraints.add(castMap(cm));
         if (c.get("quote") instanceof Boolean b) cd.quote = b;
         n.columns.put(cd.name, cd);
-      }
     }
 
     private void collectTests(String file, YMap body, String kind, String name, String sourceName, List<String> folders) {
@@ -1182,6 +1426,8 @@ public final class ProjectLoader {
       if (b.get("meta") instanceof Map<?, ?> m) ConfigKeys.merge(n.config, Map.of("meta", castMap(m)));
       if (b.get("tags") != null) ConfigKeys.merge(n.config, Map.of("tags", b.get("tags")));
       if (b.get("docs") instanceof Map<?, ?> d) n.config.put("docs", castMap(d));
+      if (b.get("access") != null) n.config.put("access", String.valueOf(b.get("access")));
+      if (b.get("group") != null) n.config.put("group", String.valueOf(b.get("group")));
       readColumns(p.file, n, b);
     }
 
@@ -1334,6 +1580,20 @@ public final class ProjectLoader {
   }
 
   private static String str(Object o, String dflt) { return o == null ? dflt : String.valueOf(o); }
+
+  private static final java.util.regex.Pattern EXPOSURE_REF = java.util.regex.Pattern.compile(
+      "ref\\(\\s*['\"]([^'\"]+)['\"]\\s*(?:,\\s*['\"]([^'\"]+)['\"]\\s*)?(,\\s*(?:v|version)\\s*=\\s*['\"]?([^'\"\\s)]+)['\"]?\\s*)?\\)");
+  private static final java.util.regex.Pattern EXPOSURE_SOURCE = java.util.regex.Pattern.compile(
+      "source\\(\\s*['\"]([^'\"]+)['\"]\\s*,\\s*['\"]([^'\"]+)['\"]\\s*\\)");
+
+  /** Orders versions numerically where both are numbers, else as text. */
+  static int compareVersions(String a, String b) {
+    try {
+      return Double.compare(Double.parseDouble(a), Double.parseDouble(b));
+    } catch (NumberFormatException e) {
+      return a.compareTo(b);
+    }
+  }
 
   static Comparator<Node> byId() { return Comparator.comparing(n -> n.uniqueId); }
 }

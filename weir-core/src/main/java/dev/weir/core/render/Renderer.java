@@ -410,6 +410,8 @@ public final class Renderer {
     d.put("raw_sql", n.rawCode);
     d.put("language", n.language);
     d.put("relation_name", n.relationName);
+    d.put("version", n.version);
+    d.put("latest_version", n.latestVersion);
     Map<String, Object> cols = new LinkedHashMap<>();
     for (Node.ColumnDef c : n.columns.values()) {
       Map<String, Object> cd = new LinkedHashMap<>();
