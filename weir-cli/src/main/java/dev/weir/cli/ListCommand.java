@@ -64,7 +64,8 @@ final class ListCommand extends WeirCommand {
           if (outputKeys != null && !outputKeys.isEmpty()) m.keySet().retainAll(outputKeys);
           console.print(json.writeValueAsString(m));
         }
-        default -> console.print((n.resourceType == ResourceType.SOURCE ? "source:" : "") + String.join(".", n.fqn));
+        default -> console.print((n.resourceType == ResourceType.SOURCE ? "source:" : n.resourceType == ResourceType.EXPOSURE
+            ? "exposure:" : "") + String.join(".", n.fqn));
       }
     }
     return 0;

@@ -1,0 +1,372 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The same projects, built on embedded DuckDB and on a real PostgreSQL 17 (one zonky server for the
+ * class), must leave the same rows. Each test gets its own schema (so tests never collide on the
+ * shared server); SQL in the projects and in the assertions is portable, and rows are read back as
+ * text ({@code value|value|...}, null as "null") from whichever engine built them.
+ */
+class BothEnginesE2ETest {
+
+  enum Engine { DUCKDB, POSTGRES }
+
+  static EmbeddedPostgres pg;
+  static final AtomicInteger SEQ = new AtomicInteger();
+
+  @BeforeAll
+  static void start() throws IOException {
+    Path work = Path.of("target", "embedded-pg").toAbsolutePath();
+    Files.createDirectories(work);
+    pg = EmbeddedPostgres.builder()
+        .setOverrideWorkingDirectory(work.toFile())
+        .setDataDirectory(work.resolve("data-both-" + ProcessHandle.current().pid()))
+        .setCleanDataDirectory(true)
+        .start();
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (pg != null) pg.close();
+  }
+
+  /** A project on one engine, building into its own schema {@link #schema}. */
+  static final class Proj {
+    final Engine engine;
+    final TestProject p;
+    final String schema;
+
+    Proj(Engine engine, Path dir, String name) {
+      this.engine = engine;
+      this.schema = name + "_" + SEQ.incrementAndGet();
+      this.p = TestProject.create(dir, name, "");
+      String output = engine == Engine.DUCKDB
+          ? """
+                type: duckdb
+                path: '%s'
+                schema: %s
+          """.formatted(dir.resolve("warehouse.duckdb").toAbsolutePath(), schema)
+          : """
+                type: postgres
+                host: localhost
+                port: %d
+                user: postgres
+                password: unused
+                dbname: postgres
+                schema: %s
+                threads: 2
+          """.formatted(pg.getPort(), schema);
+      p.file("profiles.yml", name + ":\n  target: dev\n  outputs:\n    dev:\n" + output);
+    }
+
+    Proj file(String rel, String text) {
+      p.file(rel, text);
+      return this;
+    }
+
+    TestProject.Result run(String... args) { return p.run(args); }
+
+    /** Rows of {@code sql} ({@code {s}} stands for the test's schema), values joined with '|'. */
+    List<String> rows(String sql) {
+      String q = sql.replace("{s}", schema);
+      List<String> out = new ArrayList<>();
+      for (List<Object> r : query(q)) {
+        StringBuilder sb = new StringBuilder();
+        for (Object v : r) {
+          if (sb.length() > 0) sb.append('|');
+          sb.append(v);
+        }
+        out.add(sb.toString());
+      }
+      return out;
+    }
+
+    List<List<Object>> query(String sql) {
+      if (engine == Engine.DUCKDB) return TestProject.query(p.dir.resolve("warehouse.duckdb"), sql);
+      Properties props = new Properties();
+      props.setProperty("user", "postgres");
+      try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", props);
+           Statement st = c.createStatement();
+           ResultSet rs = st.executeQuery(sql)) {
+        List<List<Object>> out = new ArrayList<>();
+        int n = rs.getMetaData().getColumnCount();
+        while (rs.next()) {
+          List<Object> row = new ArrayList<>();
+          for (int i = 1; i <= n; i++) row.add(rs.getObject(i));
+          out.add(row);
+        }
+        return out;
+      } catch (SQLException e) {
+        throw new AssertionError("query failed on postgres: " + sql + "\n" + e.getMessage(), e);
+      }
+    }
+
+    /** name:TYPE of the relation's tables and views in the schema, ordered by name. */
+    List<String> relations() {
+      List<String> out = new ArrayList<>();
+      for (List<Object> r : query("select table_name, table_type from information_schema.tables where table_schema = '"
+          + schema + "' order by table_name")) {
+        out.add(r.get(0) + ":" + r.get(1));
+      }
+      return out;
+    }
+
+    /** Column names of a relation in order, with a portable type family (int, text, date, bool, float, ts). */
+    List<String> columns(String table) {
+      List<String> out = new ArrayList<>();
+      for (List<Object> r : query("select column_name, data_type from information_schema.columns where table_schema = '"
+          + schema + "' and table_name = '" + table + "' order by ordinal_position")) {
+        out.add(r.get(0) + ":" + family(String.valueOf(r.get(1))));
+      }
+      return out;
+    }
+
+    static String family(String type) {
+      String t = type.toLowerCase(Locale.ROOT);
+      if (t.equals("integer") || t.equals("bigint") || t.equals("smallint") || t.equals("hugeint")) return "int";
+      if (t.equals("varchar") || t.equals("text") || t.startsWith("character varying")) return "text";
+      if (t.equals("boolean")) return "bool";
+      if (t.equals("date")) return "date";
+      if (t.equals("double") || t.equals("double precision") || t.equals("real") || t.equals("float")
+          || t.startsWith("numeric") || t.startsWith("decimal")) return "float";
+      if (t.startsWith("timestamp")) return "ts";
+      return t;
+    }
+  }
+
+  // ------------------------------------------------------------------ seeds, view, table, ephemeral
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void seedsViewTableAndEphemeral(Engine engine, @TempDir Path dir) {
+    Proj p = new Proj(engine, dir, "mats")
+        .file("seeds/customers.csv", """
+            id,name,signed_up,vip,score,seen_at
+            1,Ann,2024-01-02,true,1.5,2024-01-02 10:00:00
+            2,"Bob, Jr.",2024-02-03,false,2,2024-02-03 11:30:00
+            3,Cy,2024-03-04,,,2024-03-04 12:00:00
+            """)
+        .file("models/stg_customers.sql", "{{ config(materialized='view') }}\n"
+            + "select id, name, signed_up, vip, score from {{ ref('customers') }}\n")
+        .file("models/vip_flags.sql", "{{ config(materialized='ephemeral') }}\n"
+            + "select id, coalesce(vip, false) as is_vip from {{ ref('stg_customers') }}\n")
+        .file("models/customer_summary.sql", "{{ config(materialized='table') }}\n"
+            + "select c.id, c.name, f.is_vip, c.signed_up from {{ ref('stg_customers') }} c"
+            + " join {{ ref('vip_flags') }} f on f.id = c.id\n");
+    p.run("build").ok();
+    assertThat(p.columns("customers")).containsExactly(
+        "id:int", "name:text", "signed_up:date", "vip:bool", "score:float", "seen_at:ts");
+    assertThat(p.rows("select id, name, cast(signed_up as varchar), vip, cast(score * 2 as integer),"
+        + " cast(seen_at as varchar) from {s}.customers order by id")).containsExactly(
+        "1|Ann|2024-01-02|true|3|2024-01-02 10:00:00",
+        "2|Bob, Jr.|2024-02-03|false|4|2024-02-03 11:30:00",
+        "3|Cy|2024-03-04|null|null|2024-03-04 12:00:00");
+    assertThat(p.relations()).containsExactly(
+        "customer_summary:BASE TABLE", "customers:BASE TABLE", "stg_customers:VIEW");
+    assertThat(p.rows("select id, name, is_vip, cast(signed_up as varchar) from {s}.customer_summary order by id"))
+        .containsExactly("1|Ann|true|2024-01-02", "2|Bob, Jr.|false|2024-02-03", "3|Cy|false|2024-03-04");
+    // a rebuild replaces the table and the view in place
+    p.file("seeds/customers.csv", "id,name,signed_up,vip,score,seen_at\n4,Dee,2024-04-05,true,1,2024-04-05 00:00:00\n");
+    p.run("build").ok();
+    assertThat(p.rows("select id, name, is_vip from {s}.customer_summary order by id")).containsExactly("4|Dee|true");
+    assertThat(p.rows("select count(*) from {s}.stg_customers")).containsExactly("1");
+  }
+
+  // ------------------------------------------------------------------ incremental
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void incrementalAppendDeleteInsertAndMerge(Engine engine, @TempDir Path dir) {
+    String geFilter = "{% if is_incremental() %} where id >= (select max(id) from {{ this }}) {% endif %}\n";
+    Proj p = new Proj(engine, dir, "incr")
+        .file("seeds/events.csv", "id,kind,amount\n1,a,10\n2,b,20\n")
+        .file("models/events_append.sql", "{{ config(materialized='incremental') }}\n"
+            + "select id, kind, amount from {{ ref('events') }}\n"
+            + "{% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}\n")
+        .file("models/events_di.sql", "{{ config(materialized='incremental', unique_key='id',"
+            + " incremental_strategy='delete+insert') }}\nselect id, kind, amount from {{ ref('events') }}\n" + geFilter)
+        .file("models/events_merge.sql", "{{ config(materialized='incremental', unique_key='id',"
+            + " incremental_strategy='merge') }}\nselect id, kind, amount from {{ ref('events') }}\n" + geFilter);
+    p.run("build").ok();
+    for (String t : List.of("events_append", "events_di", "events_merge")) {
+      assertThat(p.rows("select id, kind, amount from {s}." + t + " order by id")).as(t).containsExactly("1|a|10", "2|b|20");
+    }
+    p.file("seeds/events.csv", "id,kind,amount\n1,a,10\n2,b,21\n3,c,30\n");
+    p.run("build").ok();
+    // append: only the new row; 2 keeps its old amount
+    assertThat(p.rows("select id, kind, amount from {s}.events_append order by id"))
+        .containsExactly("1|a|10", "2|b|20", "3|c|30");
+    for (String t : List.of("events_di", "events_merge")) {
+      assertThat(p.rows("select id, kind, amount from {s}." + t + " order by id")).as(t)
+          .containsExactly("1|a|10", "2|b|21", "3|c|30");
+    }
+    // a full refresh rebuilds from scratch
+    p.run("run", "--full-refresh", "--select", "events_append").ok();
+    assertThat(p.rows("select id, amount from {s}.events_append order by id")).containsExactly("1|10", "2|21", "3|30");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void incrementalAppendNewColumns(Engine engine, @TempDir Path dir) {
+    String filter = "{% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}\n";
+    Proj p = new Proj(engine, dir, "osc")
+        .file("seeds/src.csv", "id\n1\n2\n")
+        .file("models/osc.sql", "{{ config(materialized='incremental', on_schema_change='append_new_columns') }}\n"
+            + "select id, cast('v' as varchar(10)) as a, 1 as b from {{ ref('src') }}\n" + filter);
+    p.run("build").ok();
+    p.file("seeds/src.csv", "id\n1\n2\n3\n");
+    p.run("seed").ok();
+    // c is added, b (gone from the model) stays and is null in new rows
+    p.file("models/osc.sql", "{{ config(materialized='incremental', on_schema_change='append_new_columns') }}\n"
+        + "select id, cast('v2' as varchar(10)) as a, cast('new' as varchar(10)) as c from {{ ref('src') }}\n" + filter);
+    p.run("run").ok();
+    assertThat(p.columns("osc")).containsExactly("id:int", "a:text", "b:int", "c:text");
+    assertThat(p.rows("select id, a, b, c from {s}.osc order by id"))
+        .containsExactly("1|v|1|null", "2|v|1|null", "3|v2|null|new");
+  }
+
+  // ------------------------------------------------------------------ snapshot
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void timestampSnapshotWithUpdateAndInvalidatedDelete(Engine engine, @TempDir Path dir) {
+    Proj p = new Proj(engine, dir, "snap")
+        .file("seeds/src.csv", """
+            id,name,updated_at
+            1,a,2024-01-01 00:00:00
+            2,b,2024-01-01 00:00:00
+            3,c,2024-01-01 00:00:00
+            """)
+        .file("snapshots/snap_ts.sql", """
+            {% snapshot snap_ts %}
+            {{ config(unique_key='id', strategy='timestamp', updated_at='updated_at', hard_deletes='invalidate') }}
+            select * from {{ ref('src') }}
+            {% endsnapshot %}
+            """);
+    p.run("build").ok();
+    String q = "select id, name, cast(dbt_valid_from as varchar), cast(dbt_valid_to as varchar),"
+        + " cast(dbt_updated_at as varchar) from {s}.snap_ts order by id, dbt_valid_from";
+    assertThat(p.rows(q)).containsExactly(
+        "1|a|2024-01-01 00:00:00|null|2024-01-01 00:00:00",
+        "2|b|2024-01-01 00:00:00|null|2024-01-01 00:00:00",
+        "3|c|2024-01-01 00:00:00|null|2024-01-01 00:00:00");
+    assertThat(p.columns("snap_ts")).containsExactly("id:int", "name:text", "updated_at:ts",
+        "dbt_scd_id:text", "dbt_updated_at:ts", "dbt_valid_from:ts", "dbt_valid_to:ts");
+
+    // 1 updated, 2 changed without a newer updated_at (no version), 3 deleted (invalidated), 4 new
+    p.file("seeds/src.csv", """
+        id,name,updated_at
+        1,a2,2024-01-02 00:00:00
+        2,b_changed,2024-01-01 00:00:00
+        4,d,2024-01-02 00:00:00
+        """);
+    p.run("build").ok();
+    List<String> second = List.of(
+        "1|a|2024-01-01 00:00:00|2024-01-02 00:00:00",
+        "1|a2|2024-01-02 00:00:00|null",
+        "2|b|2024-01-01 00:00:00|null",
+        "3|c|2024-01-01 00:00:00|closed",
+        "4|d|2024-01-02 00:00:00|null");
+    String q2 = "select id, name, cast(dbt_valid_from as varchar),"
+        + " case when id = 3 and dbt_valid_to is not null then 'closed' else cast(dbt_valid_to as varchar) end"
+        + " from {s}.snap_ts order by id, dbt_valid_from";
+    assertThat(p.rows(q2)).containsExactlyElementsOf(second);
+    assertThat(p.rows("select count(distinct dbt_scd_id), count(*) from {s}.snap_ts")).containsExactly("5|5");
+
+    // idempotent: the same source again changes nothing (a deleted row is invalidated once)
+    List<String> all = p.rows("select dbt_scd_id, cast(dbt_valid_to as varchar) from {s}.snap_ts order by dbt_scd_id");
+    p.run("snapshot").ok();
+    assertThat(p.rows("select dbt_scd_id, cast(dbt_valid_to as varchar) from {s}.snap_ts order by dbt_scd_id"))
+        .containsExactlyElementsOf(all);
+  }
+
+  // ------------------------------------------------------------------ generic tests
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void genericTestsPassAndOneFails(Engine engine, @TempDir Path dir) {
+    Proj p = new Proj(engine, dir, "tests")
+        .file("seeds/customers.csv", "id,name\n1,Ann\n2,Bob\n3,Cy\n")
+        .file("seeds/orders.csv", "id,customer_id,status\n10,1,placed\n11,2,shipped\n12,2,placed\n13,3,\n")
+        .file("models/orders_enriched.sql", "select o.id, o.customer_id, o.status from {{ ref('orders') }} o\n")
+        .file("models/schema.yml", """
+            version: 2
+            seeds:
+              - name: customers
+                columns:
+                  - name: id
+                    data_tests: [unique, not_null]
+            models:
+              - name: orders_enriched
+                columns:
+                  - name: id
+                    data_tests: [unique, not_null]
+                  - name: customer_id
+                    data_tests:
+                      - not_null
+                      - relationships:
+                          arguments: {to: ref('customers'), field: id}
+                  - name: status
+                    data_tests:
+                      - accepted_values:
+                          arguments: {values: ['placed', 'shipped']}
+            """);
+    TestProject.Result r = p.run("build").ok();
+    assertThat(r.out()).contains("PASS=");
+    // status must not be null: order 13 has none
+    String schemaYml = p.p.read("models/schema.yml");
+    String withNotNull = schemaYml.replace("- accepted_values:", "- not_null\n          - accepted_values:");
+    assertThat(withNotNull).isNotEqualTo(schemaYml);
+    p.file("models/schema.yml", withNotNull);
+    r = p.run("test").exits(1);
+    assertThat(r.out()).contains("FAIL 1 test not_null_orders_enriched_status").contains("PASS=7 WARN=0 ERROR=1");
+    // a customer that does not exist breaks the relationship; an unknown status breaks accepted_values
+    p.file("seeds/orders.csv", "id,customer_id,status\n10,1,placed\n11,9,shipped\n12,1,lost\n13,1,lost\n");
+    p.run("seed").ok();
+    p.run("run").ok();
+    r = p.run("test").exits(1);
+    assertThat(r.out()).contains("FAIL 1 test relationships_orders_enriched_customer_id")
+        .contains("FAIL 1 test accepted_values_orders_enriched_status").contains("PASS=6 WARN=0 ERROR=2");
+  }
+
+  // ------------------------------------------------------------------ atomic replace
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void aFailingModelLeavesTheOldTable(Engine engine, @TempDir Path dir) {
+    Proj p = new Proj(engine, dir, "atomic")
+        .file("seeds/src.csv", "id,name\n1,a\n2,b\n")
+        .file("models/summary.sql", "{{ config(materialized='table') }}\nselect id, name from {{ ref('src') }}\n")
+        .file("models/summary_view.sql", "{{ config(materialized='view') }}\nselect id, name from {{ ref('src') }}\n");
+    p.run("build").ok();
+    // fails at run time on one row: a bad cast
+    p.file("models/summary.sql", "{{ config(materialized='table') }}\n"
+        + "select id, case when id = 2 then cast(name as integer) else 0 end as name from {{ ref('src') }}\n");
+    p.file("models/summary_view.sql", "{{ config(materialized='view') }}\nselect id, no_such_column from {{ ref('src') }}\n");
+    p.run("run").exits(1);
+    assertThat(p.rows("select id, name from {s}.summary order by id")).containsExactly("1|a", "2|b");
+    assertThat(p.rows("select id, name from {s}.summary_view order by id")).containsExactly("1|a", "2|b");
+    assertThat(p.relations()).containsExactly("src:BASE TABLE", "summary:BASE TABLE", "summary_view:VIEW");
+  }
+}

@@ -1,0 +1,212 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.core.artifacts.ArtifactSchemas;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Model versions, access and groups, and exposures, on a real DuckDB warehouse. */
+class VersionsAccessExposuresE2ETest {
+
+  private static TestProject versioned(Path dir) {
+    TestProject p = TestProject.create(dir, "vers", null);
+    p.file("models/dim_customers_v1.sql", "select 1 as id, 'old' as label\n");
+    p.file("models/dim_customers_v2.sql", "select 1 as id, 'new' as label, 10 as score\n");
+    p.file("models/uses_latest.sql", "select * from {{ ref('dim_customers') }}\n");
+    p.file("models/uses_v1.sql", "select * from {{ ref('dim_customers', v=1) }}\n");
+    p.file("models/schema.yml", """
+        version: 2
+        models:
+          - name: dim_customers
+            latest_version: 2
+            columns:
+              - name: id
+              - name: label
+              - name: score
+            versions:
+              - v: 1
+                columns:
+                  - include: all
+                    exclude: [score]
+              - v: 2
+        """);
+    return p;
+  }
+
+  @Test
+  void versionsAreNodesOfTheirOwnAndRefsPickTheRightOne(@TempDir Path tmp) {
+    TestProject p = versioned(tmp);
+    p.run("build").ok();
+    assertThat(p.rows("select label from main.dim_customers_v1")).containsExactly("old");
+    assertThat(p.rows("select label from main.dim_customers_v2")).containsExactly("new");
+    assertThat(p.rows("select label from main.uses_latest")).containsExactly("new");
+    assertThat(p.rows("select label from main.uses_v1")).containsExactly("old");
+
+    TestProject.Result ls = p.run("ls", "--resource-type", "model", "--output", "json", "--output-keys", "unique_id").ok();
+    assertThat(ls.out()).contains("model.vers.dim_customers.v1", "model.vers.dim_customers.v2");
+
+    ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    JsonNode m = p.json("target/manifest.json");
+    JsonNode v1 = m.path("nodes").path("model.vers.dim_customers.v1");
+    assertThat(v1.path("version").asInt()).isEqualTo(1);
+    assertThat(v1.path("latest_version").asInt()).isEqualTo(2);
+    assertThat(v1.path("alias").asText()).isEqualTo("dim_customers_v1");
+    assertThat(v1.path("columns").has("score")).isFalse();
+    assertThat(m.path("nodes").path("model.vers.dim_customers.v2").path("columns").has("score")).isTrue();
+    assertThat(m.path("nodes").path("model.vers.uses_latest").path("depends_on").path("nodes").toString())
+        .contains("model.vers.dim_customers.v2");
+  }
+
+  @Test
+  void anUnknownVersionIsAnErrorNamingTheVersionsThatExist(@TempDir Path tmp) {
+    TestProject p = versioned(tmp);
+    p.file("models/uses_v3.sql", "select 1 as x\nfrom {{ ref('dim_customers', version=3) }}\n");
+    TestProject.Result r = p.run("build").exits(2);
+    assertThat(r.out() + r.err()).contains("models/uses_v3.sql:2", "version 3", "dim_customers", "1, 2");
+  }
+
+  private static TestProject grouped(Path dir) {
+    TestProject p = TestProject.create(dir, "acc", null);
+    p.file("models/finance_private.sql", "select 1 as amount\n");
+    p.file("models/finance_report.sql", "select * from {{ ref('finance_private') }}\n");
+    p.file("models/shared.sql", "select 2 as n\n");
+    p.file("models/marketing_use_shared.sql", "select * from {{ ref('shared') }}\n");
+    p.file("models/schema.yml", """
+        version: 2
+        groups:
+          - name: finance
+            owner: {name: Finance, email: finance@example.com}
+          - name: marketing
+            owner: {name: Marketing}
+        models:
+          - name: finance_private
+            access: private
+            group: finance
+            columns:
+              - name: amount
+                data_tests: [not_null]
+          - name: finance_report
+            config: {group: finance}
+          - name: shared
+            access: protected
+            group: finance
+          - name: marketing_use_shared
+            group: marketing
+        """);
+    return p;
+  }
+
+  @Test
+  void privateWithinItsGroupAndProtectedWithinTheProjectAreAllowed(@TempDir Path tmp) {
+    TestProject p = grouped(tmp);
+    p.run("build").ok();
+    assertThat(p.rows("select amount from main.finance_report")).containsExactly("1");
+    assertThat(p.rows("select n from main.marketing_use_shared")).containsExactly("2");
+    ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    JsonNode m = p.json("target/manifest.json");
+    assertThat(m.path("nodes").path("model.acc.finance_private").path("access").asText()).isEqualTo("private");
+    assertThat(m.path("nodes").path("model.acc.finance_private").path("group").asText()).isEqualTo("finance");
+    assertThat(p.run("ls", "-s", "group:finance", "--output", "name").ok().out()).contains("finance_private", "finance_report");
+    assertThat(p.run("ls", "-s", "access:private", "--resource-type", "model", "--output", "name").ok().lines())
+        .containsExactly("finance_private");
+  }
+
+  @Test
+  void aPrivateModelRefdFromAnotherGroupIsAnError(@TempDir Path tmp) {
+    TestProject p = grouped(tmp);
+    p.file("models/marketing_peek.sql", "select *\nfrom {{ ref('finance_private') }}\n");
+    p.file("models/more.yml", """
+        version: 2
+        models:
+          - name: marketing_peek
+            group: marketing
+        """);
+    TestProject.Result r = p.run("build").exits(2);
+    String all = r.out() + r.err();
+    assertThat(all).contains("model.acc.marketing_peek", "models/marketing_peek.sql:2", "private model 'model.acc.finance_private'",
+        "models/finance_private.sql", "group 'finance'", "group 'marketing'");
+    assertThat(p.relationExists("main", "finance_private")).isFalse();
+  }
+
+  @Test
+  void anUndeclaredGroupIsAnError(@TempDir Path tmp) {
+    TestProject p = grouped(tmp);
+    p.file("models/more.yml", """
+        version: 2
+        models:
+          - name: shared_too
+            group: financ
+        """);
+    p.file("models/shared_too.sql", "select 1 as x\n");
+    TestProject.Result r = p.run("parse").exits(2);
+    assertThat(r.out() + r.err()).contains("group 'financ'", "not declared", "finance");
+  }
+
+  private static TestProject exposed(Path dir) {
+    TestProject p = TestProject.create(dir, "expo", null);
+    p.file("seeds/raw_orders.csv", "id,amount\n1,10\n2,20\n");
+    p.file("models/orders.sql", "select * from {{ ref('raw_orders') }}\n");
+    p.file("models/revenue.sql", "select sum(amount) as total from {{ ref('orders') }}\n");
+    p.file("models/unrelated.sql", "select 1 as x\n");
+    p.file("models/exposures.yml", """
+        version: 2
+        exposures:
+          - name: weekly_dashboard
+            label: Weekly revenue
+            type: dashboard
+            maturity: high
+            url: https://bi.example.com/weekly
+            description: Revenue by week.
+            owner:
+              name: Analytics
+              email: analytics@example.com
+            depends_on:
+              - ref('revenue')
+            tags: [bi]
+            meta: {tier: 1}
+        """);
+    return p;
+  }
+
+  @Test
+  void exposuresAreListedSelectableAndNeverRun(@TempDir Path tmp) {
+    TestProject p = exposed(tmp);
+    assertThat(p.run("ls").ok().out()).contains("exposure:expo.weekly_dashboard");
+    assertThat(p.run("ls", "-s", "exposure:weekly_dashboard", "--output", "name").ok().lines()).containsExactly("weekly_dashboard");
+    assertThat(p.run("ls", "-s", "+exposure:weekly_dashboard", "--output", "name").ok().lines())
+        .containsExactlyInAnyOrder("raw_orders", "orders", "revenue", "weekly_dashboard");
+
+    p.run("build", "-s", "+exposure:weekly_dashboard").ok();
+    assertThat(p.rows("select total from main.revenue")).containsExactly("30");
+    assertThat(p.relationExists("main", "unrelated")).isFalse();
+
+    ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    JsonNode e = p.json("target/manifest.json").path("exposures").path("exposure.expo.weekly_dashboard");
+    assertThat(e.path("type").asText()).isEqualTo("dashboard");
+    assertThat(e.path("owner").path("email").asText()).isEqualTo("analytics@example.com");
+    assertThat(e.path("label").asText()).isEqualTo("Weekly revenue");
+    assertThat(e.path("maturity").asText()).isEqualTo("high");
+    assertThat(e.path("url").asText()).isEqualTo("https://bi.example.com/weekly");
+    assertThat(e.path("depends_on").path("nodes").toString()).contains("model.expo.revenue");
+    assertThat(p.json("target/manifest.json").path("child_map").path("model.expo.revenue").toString())
+        .contains("exposure.expo.weekly_dashboard");
+  }
+
+  @Test
+  void anExposureOnAMissingModelIsAnError(@TempDir Path tmp) {
+    TestProject p = exposed(tmp);
+    p.file("models/exposures.yml", """
+        version: 2
+        exposures:
+          - name: broken
+            type: notebook
+            owner: {name: Someone}
+            depends_on: [ref('revenu')]
+        """);
+    TestProject.Result r = p.run("parse").exits(2);
+    assertThat(r.out() + r.err()).contains("models/exposures.yml", "revenu", "revenue");
+  }
+}
