@@ -111,6 +111,7 @@ public final class ProjectLoader {
   private Loaded run() {
     MacroRegistry macros = new MacroRegistry(pkg);
     loadBuiltinMacros(macros);
+    phase("built-in macros");
     // Installed packages (dbt_packages/): their macros under their own package names.
     List<ProjectLoader> packages = packageLoaders();
     for (ProjectLoader p : packages) {
@@ -118,6 +119,7 @@ public final class ProjectLoader {
       for (String tp : p.settings.testPaths()) p.loadMacroFiles(macros, p.files(tp + "/generic", ".sql"));
       cacheKey.append("|package=").append(p.pkg).append(p.cacheKey);
     }
+    phase("packages");
     for (String mp : settings.macroPaths()) loadMacroFiles(macros, files(mp, ".sql"));
     for (String tp : settings.testPaths()) loadMacroFiles(macros, files(tp + "/generic", ".sql"));
     macros.freeze();
@@ -500,12 +502,71 @@ public final class ProjectLoader {
         if (file.isEmpty()) continue;
         try (InputStream m = ProjectLoader.class.getResourceAsStream("/dev/weir/core/macros/" + file)) {
           String src = new String(m.readAllBytes(), StandardCharsets.UTF_8);
-          registerMacros(macros, MacroRegistry.INTERNAL, "macros/" + file, src);
+          String path = "macros/" + file;
+          // Parsed on first use of any of its macros (the names come from a scan of the file).
+          java.util.function.Supplier<Template> template = new java.util.function.Supplier<>() {
+            private Template t;
+
+            @Override
+            public synchronized Template get() {
+              if (t == null) t = parse(path, src);
+              return t;
+            }
+          };
+          for (Map.Entry<String, List<String>> e : builtinMacroSignatures(src).entrySet()) {
+            String name = e.getKey();
+            MacroDef def = new MacroDef("macro." + MacroRegistry.INTERNAL + "." + name, name, MacroRegistry.INTERNAL, path, path,
+                "", e.getValue(), List.of(), "", 0);
+            macros.addLazy(MacroRegistry.INTERNAL, name, () -> template.get().macros().get(name), def);
+          }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static final java.util.regex.Pattern MACRO_HEAD =
+      java.util.regex.Pattern.compile("\\{%[-+]?\\s*(macro|test)\\s+(\\w+)\\s*\\(([^)]*)\\)");
+
+  /**
+   * Macro names and parameter names declared in a built-in macro file, found by a scan instead of a
+   * parse ({@code {% test x(...) %}} declares {@code test_x}). Built-ins are Weir's own files, written
+   * so that this scan sees every declaration (a test checks it against a real parse).
+   */
+  static Map<String, List<String>> builtinMacroSignatures(String src) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    java.util.regex.Matcher m = MACRO_HEAD.matcher(src);
+    while (m.find()) {
+      List<String> params = new ArrayList<>();
+      // Split on top-level commas: defaults may hold quoted commas ("','") or brackets.
+      String list = m.group(3);
+      int depth = 0;
+      char quote = 0;
+      StringBuilder cur = new StringBuilder();
+      for (int i = 0; i <= list.length(); i++) {
+        char c = i < list.length() ? list.charAt(i) : ',';
+        if (quote != 0) {
+          if (c == quote) quote = 0;
+        } else if (c == '\'' || c == '"') {
+          quote = c;
+        } else if (c == '[' || c == '{') {
+          depth++;
+        } else if (c == ']' || c == '}') {
+          depth--;
+        } else if (c == ',' && depth == 0) {
+          String name = cur.toString().strip();
+          int eq = name.indexOf('=');
+          if (eq >= 0) name = name.substring(0, eq).strip();
+          if (!name.isEmpty()) params.add(name);
+          cur.setLength(0);
+          continue;
+        }
+        cur.append(c);
+      }
+      out.put(("test".equals(m.group(1)) ? "test_" : "") + m.group(2), params);
+    }
+    return out;
   }
 
   private void loadMacroFiles(MacroRegistry macros, List<Path> files) {

@@ -18,7 +18,8 @@ public final class MacroRegistry {
   public static final String INTERNAL = "dbt";
 
   private final String rootPackage;
-  private final Map<String, Map<String, Macro>> byPackage = new LinkedHashMap<>();
+  /** Values are Macro, or a Lazy whose file is parsed on first use (Weir's built-ins). */
+  private final Map<String, Map<String, Object>> byPackage = new LinkedHashMap<>();
   private final Map<String, MacroDef> defs = new LinkedHashMap<>();
   private final Map<String, JinjaObject> namespaces = new HashMap<>();
 
@@ -29,12 +30,36 @@ public final class MacroRegistry {
     if (def != null) defs.put(def.uniqueId(), def);
   }
 
+  /**
+   * Registers a macro whose file is parsed only when one of its macros is first looked up: most
+   * invocations call a handful of Weir's ~100 built-in macros, and parsing them all costs start-up.
+   */
+  public void addLazy(String packageName, String name, java.util.function.Supplier<Macro> macro, MacroDef def) {
+    byPackage.computeIfAbsent(packageName, k -> new LinkedHashMap<>()).put(name, new Lazy(macro));
+    if (def != null) defs.put(def.uniqueId(), def);
+  }
+
+  private static final class Lazy {
+    private final java.util.function.Supplier<Macro> supplier;
+    private volatile Macro macro;
+
+    Lazy(java.util.function.Supplier<Macro> supplier) { this.supplier = supplier; }
+
+    Macro get() {
+      Macro m = macro;
+      if (m == null) {
+        synchronized (this) {
+          if (macro == null) macro = supplier.get();
+          m = macro;
+        }
+      }
+      return m;
+    }
+  }
+
   /** Call once all macros are added. */
   public void freeze() {
-    for (Map.Entry<String, Map<String, Macro>> e : byPackage.entrySet()) {
-      Map<String, Macro> macros = e.getValue();
-      namespaces.put(e.getKey(), macros::get);
-    }
+    for (String pkg : byPackage.keySet()) namespaces.put(pkg, name -> find(pkg, name));
   }
 
   public String rootPackage() { return rootPackage; }
@@ -42,8 +67,9 @@ public final class MacroRegistry {
   public Map<String, MacroDef> defs() { return defs; }
 
   public Macro find(String packageName, String name) {
-    Map<String, Macro> p = byPackage.get(packageName);
-    return p == null ? null : p.get(name);
+    Map<String, Object> p = byPackage.get(packageName);
+    Object v = p == null ? null : p.get(name);
+    return v instanceof Lazy l ? l.get() : (Macro) v;
   }
 
   /** Resolves an unqualified macro name for a node of {@code packageName}. */
