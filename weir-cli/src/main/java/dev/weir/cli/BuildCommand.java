@@ -15,9 +15,14 @@ final class BuildCommand extends NodeCommand {
 
   @Override dev.weir.core.execute.Options commandOptions(dev.weir.core.execute.Options o) { return eventTime.apply(o); }
 
+  @picocli.CommandLine.Option(names = "--store-failures", description = "Keep each test's failing rows in <schema>_dbt_test__audit.")
+  boolean storeFailuresFlag;
+
+  @Override boolean storeFailures() { return storeFailuresFlag; }
+
   @Override String commandName() { return "build"; }
 
   @Override Set<ResourceType> types() { return BUILD_TYPES; }
 
-  @Override Graph buildGraph(Workspace ws, List<String> ids) { return ws.graph().withTestEdges(); }
+  @Override Graph buildGraph(Workspace ws, List<String> ids) { return ws.graph().withTestEdges().withUnitTestsFirst(); }
 }

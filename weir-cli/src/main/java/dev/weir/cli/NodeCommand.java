@@ -25,6 +25,9 @@ abstract class NodeCommand extends WeirCommand {
 
   boolean compileOnly() { return false; }
 
+  /** dbt's --store-failures (test and build declare the flag). */
+  boolean storeFailures() { return false; }
+
   @Override
   int execute(Workspace ws) {
     console.info("Running with weir=" + Main.VERSION);
@@ -41,6 +44,7 @@ abstract class NodeCommand extends WeirCommand {
     // --lock-timeout, a bad path) is an error before anything ran, exit 2 like dbt's connection errors.
     if (!compileOnly() && !ids.isEmpty()) ws.engine(false);
     started = true;
+    ws.setStoreFailures(storeFailures());
     Runner runner = new Runner(ws, compileOnly());
     RunSummary summary = runner.run(ids, buildGraph(ws, ids));
     writeManifest(ws);
@@ -58,6 +62,7 @@ abstract class NodeCommand extends WeirCommand {
     return ws.graph();
   }
 
-  static final Set<ResourceType> BUILD_TYPES = Set.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.TEST, ResourceType.SNAPSHOT);
+  static final Set<ResourceType> BUILD_TYPES = Set.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.TEST, ResourceType.SNAPSHOT,
+      ResourceType.UNIT_TEST);
 
 }

@@ -53,6 +53,9 @@ final class ShowCommand extends WeirCommand {
       title = n.name;
       if (n.resourceType == ResourceType.SEED) {
         sql = "select * from " + n.relationName;
+      } else if (dev.weir.core.execute.StoreFailures.mode(n, false) != null) {
+        // A test that stores its failures: page through its audit relation.
+        sql = "select * from " + ws.engineFactory().dialect(ws.target()).render(dev.weir.core.execute.StoreFailures.relation(n));
       } else {
         sql = runner.withWarehouse(wh -> runner.compiler().compile(n, wh));
       }

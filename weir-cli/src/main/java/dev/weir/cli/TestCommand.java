@@ -6,7 +6,12 @@ import picocli.CommandLine.Command;
 
 @Command(name = "test", mixinStandardHelpOptions = true, description = "Runs data tests on the selected nodes.")
 final class TestCommand extends NodeCommand {
+  @picocli.CommandLine.Option(names = "--store-failures", description = "Keep each test's failing rows in <schema>_dbt_test__audit.")
+  boolean storeFailuresFlag;
+
+  @Override boolean storeFailures() { return storeFailuresFlag; }
+
   @Override String commandName() { return "test"; }
 
-  @Override Set<ResourceType> types() { return Set.of(ResourceType.TEST); }
+  @Override Set<ResourceType> types() { return Set.of(ResourceType.TEST, ResourceType.UNIT_TEST); }
 }

@@ -90,6 +90,35 @@ public interface Dialect {
     return "grant " + privilege + " on " + render(target) + " to " + String.join(", ", grantees);
   }
 
+  /**
+   * A type name in one canonical spelling, so that a contract's {@code data_type} and the type the
+   * engine reports for a query column compare equal when they mean the same type ({@code int},
+   * {@code int4}, {@code integer} all become {@code INTEGER}). Parameters are kept
+   * ({@code NUMERIC(10,2)}); engines override to fold their own aliases.
+   */
+  default String normalizeType(String type) {
+    if (type == null) return null;
+    String t = type.strip().replaceAll("\\s+", " ").toUpperCase(java.util.Locale.ROOT);
+    int p = t.indexOf('(');
+    String base = p < 0 ? t : t.substring(0, p).strip();
+    String params = p < 0 ? "" : t.substring(p).replace(" ", "");
+    String canon = switch (base) {
+      case "INT", "INT4", "INTEGER", "SIGNED" -> "INTEGER";
+      case "INT8", "BIGINT", "LONG" -> "BIGINT";
+      case "INT2", "SMALLINT", "SHORT" -> "SMALLINT";
+      case "FLOAT8", "DOUBLE", "DOUBLE PRECISION" -> "DOUBLE PRECISION";
+      case "FLOAT4", "REAL" -> "REAL";
+      case "BOOL", "BOOLEAN", "LOGICAL" -> "BOOLEAN";
+      case "NUMERIC", "DECIMAL" -> "NUMERIC";
+      case "VARCHAR", "CHARACTER VARYING" -> "VARCHAR";
+      case "CHAR", "CHARACTER", "BPCHAR" -> "CHAR";
+      case "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE", "DATETIME" -> "TIMESTAMP";
+      case "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE" -> "TIMESTAMPTZ";
+      default -> base;
+    };
+    return canon + params;
+  }
+
   /** Kinds of values a CSV seed column can be inferred as. */
   enum SeedType { INTEGER, NUMBER, BOOLEAN, DATE, TIMESTAMP, TEXT }
 }

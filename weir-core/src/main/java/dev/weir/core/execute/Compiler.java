@@ -56,6 +56,12 @@ public final class Compiler {
     return sql;
   }
 
+  /** A unit test's rendering of {@code model} with extra context entries; fills nothing and writes no file. */
+  String compileForUnitTest(Node model, Renderer.Warehouse wh, Map<String, Object> extra) {
+    Compiled c = compileRaw(model, wh, extra);
+    return injectCtes(c.sql(), c.ctes());
+  }
+
   /** Renders an inline query (compile --inline / show --inline) as an analysis node. */
   public String compileInline(String sql, Renderer.Warehouse wh) {
     Node n = new Node("sql_operation." + ws.project().name() + ".inline_query", ResourceType.OPERATION, ws.project().name(), "inline_query");

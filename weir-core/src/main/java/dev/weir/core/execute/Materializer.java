@@ -48,6 +48,7 @@ final class Materializer {
       case TEST -> test(n, sql, s);
       case MODEL -> hooks.around(n, s, wh, !Incremental.isMicrobatch(n), () -> model(n, sql, s, wh));
       case SNAPSHOT -> new Snapshotter(compiler).run(n, sql, s);
+      case UNIT_TEST -> new UnitTester(ws, compiler).run(n, s, wh);
       default -> new Outcome(NodeResult.Status.SUCCESS, "OK", null, Map.of());
     };
   }
@@ -56,6 +57,8 @@ final class Materializer {
     Dialect d = s.dialect();
     Relation target = new Relation(n.database, n.schema, n.alias, RelationType.UNKNOWN);
     String m = n.materialized() == null ? "view" : n.materialized();
+    boolean contract = Contracts.enforced(n) && !m.equals("ephemeral");
+    if (contract) Contracts.check(n, sql, s);
     switch (m) {
       case "view" -> {
         compiler.writeFile("run", n, d.createViewAs(target, sql));
@@ -63,8 +66,10 @@ final class Materializer {
         return new Outcome(NodeResult.Status.SUCCESS, "OK", null, response("OK", -1));
       }
       case "table" -> {
-        compiler.writeFile("run", n, d.createTableAs(target, sql));
-        long rows = s.replaceTable(target, sql);
+        if (contract) compiler.writeFile("run", n, Contracts.createTableDdl(n, target, d) + ";\ninsert into " + d.render(target)
+            + "\nselect * from (\n" + sql + "\n) as weir_contract_subq");
+        else compiler.writeFile("run", n, d.createTableAs(target, sql));
+        long rows = contract ? Contracts.replaceTable(n, target, sql, s) : s.replaceTable(target, sql);
         return new Outcome(NodeResult.Status.SUCCESS, rows >= 0 ? rowsMsg(rows) : "OK", null, response("OK", rows));
       }
       case "incremental" -> {
@@ -110,6 +115,8 @@ final class Materializer {
         + failCalc + ") " + errorIf + " as should_error\nfrom (\n" + sql + "\n" + (limit == null ? "" : "limit " + limit + "\n")
         + ") dbt_internal_test";
     compiler.writeFile("run", n, wrapped);
+    String storeAs = StoreFailures.mode(n, ws.storeFailures());
+    if (storeAs != null) StoreFailures.store(n, limit == null ? sql : s.dialect().limit(sql, Long.parseLong(String.valueOf(limit).strip())), storeAs, s);
     QueryResult r = s.query(wrapped, 1);
     if (r.rows().isEmpty()) throw WeirException.runtime("Test " + n.name + " returned no row", null);
     List<Object> row = r.rows().get(0);

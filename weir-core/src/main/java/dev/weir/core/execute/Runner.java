@@ -228,10 +228,11 @@ public final class Runner {
     String kind = switch (n.resourceType) {
       case SEED -> "seed file";
       case TEST -> "test";
+      case UNIT_TEST -> "unit_test";
       case SNAPSHOT -> "snapshot";
       default -> "sql " + (n.materialized() == null ? "" : n.materialized()) + " model";
     };
-    return n.resourceType == ResourceType.TEST ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
+    return n.resourceType == ResourceType.TEST || n.resourceType == ResourceType.UNIT_TEST ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
   }
 
   private NodeResult runOne(Node n, int index, int total) {
@@ -242,7 +243,7 @@ public final class Runner {
     ThreadWarehouse wh = new ThreadWarehouse();
     NodeResult result;
     try {
-      String sql = n.resourceType == ResourceType.SEED ? null : compiler.compile(n, wh);
+      String sql = n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.UNIT_TEST ? null : compiler.compile(n, wh);
       Instant ce = Instant.now();
       if (compileOnly) {
         result = new NodeResult(n.uniqueId, NodeResult.Status.SUCCESS, "Compiled", null, cs, ce, ce, ce,

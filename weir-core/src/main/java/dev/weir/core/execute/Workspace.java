@@ -61,6 +61,13 @@ public final class Workspace implements AutoCloseable {
 
   public Options options() { return opts; }
 
+  private volatile boolean storeFailures;
+
+  /** dbt's --store-failures (test, build): keep every test's failing rows unless the test's config says otherwise. */
+  public boolean storeFailures() { return storeFailures; }
+
+  public void setStoreFailures(boolean on) { this.storeFailures = on; }
+
   public Console console() { return console; }
 
   public String invocationId() { return invocationId; }

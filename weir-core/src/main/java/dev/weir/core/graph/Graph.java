@@ -252,6 +252,36 @@ public final class Graph {
     return withExtraParents(more);
   }
 
+  /**
+   * The graph {@code build} schedules unit tests by: a unit test runs before its model (dbt builds
+   * it first), so it takes its model's parents and the model waits for it; a failing unit test
+   * skips the model and what follows.
+   */
+  public Graph withUnitTestsFirst() {
+    int n = ids.length;
+    int[][] parentsOf = new int[n][];
+    for (int i = 0; i < n; i++) parentsOf[i] = parentsOf(i);
+    boolean any = false;
+    for (int u = 0; u < n; u++) {
+      if (nodes[u].resourceType != ResourceType.UNIT_TEST) continue;
+      int[] ps = parentsOf(u);
+      List<Integer> newParents = new ArrayList<>();
+      for (int m : ps) {
+        if (nodes[m].resourceType != ResourceType.MODEL) { newParents.add(m); continue; }
+        any = true;
+        for (int mp : parentsOf(m)) if (mp != u) newParents.add(mp);
+        int[] mps = Arrays.copyOf(parentsOf[m], parentsOf[m].length + 1);
+        mps[mps.length - 1] = u;
+        Arrays.sort(mps);
+        parentsOf[m] = dedupe(mps);
+      }
+      int[] np = newParents.stream().mapToInt(Integer::intValue).toArray();
+      Arrays.sort(np);
+      parentsOf[u] = dedupe(np);
+    }
+    return any ? new Graph(nodes, parentsOf, unresolved) : this;
+  }
+
   private boolean gatedByTests(int i) {
     ResourceType t = nodes[i].resourceType;
     return t == ResourceType.MODEL || t == ResourceType.SEED || t == ResourceType.SNAPSHOT;

@@ -393,6 +393,12 @@ public final class ProjectLoader {
     Resolution resolution = new Resolution(byId, sources, disabled);
     resolution.restrictedPackages = restricted;
     for (Node n : byId.values()) resolution.link(n);
+    // Unit tests (need their models' refs and sources).
+    for (Node u : UnitTestSpecs.build(pkg, props.unitTests, byId)) {
+      if (byId.putIfAbsent(u.uniqueId, u) != null) {
+        throw WeirException.project(u.originalFilePath, (Integer) u.extra.get("yaml_line"), "Duplicate unit test '" + u.name + "'");
+      }
+    }
 
     phase("refs");
     warnUnusedConfigPaths(nodes);
@@ -1093,6 +1099,8 @@ public final class ProjectLoader {
     final List<TestDecl> tests = new ArrayList<>();
     /** Exposures declared under 'exposures:'. */
     final List<Node> exposures = new ArrayList<>();
+    /** Entries under 'unit_tests:'. */
+    final List<dev.weir.core.util.Yaml.YMap> unitTests = new ArrayList<>();
     /** Groups declared under 'groups:', by name: name, owner, and where ("file", "line"). */
     final Map<String, Map<String, Object>> groups = new LinkedHashMap<>();
     Map<String, Object> selectors;
@@ -1149,6 +1157,7 @@ public final class ProjectLoader {
       }
       readGroups(file, top);
       readExposures(file, top, folders);
+      unitTests.addAll(UnitTestSpecs.entries(file, top));
       Object srcs = top.get("sources");
       if (srcs instanceof YList sl) {
         for (int i = 0; i < sl.size(); i++) {

@@ -38,6 +38,20 @@ public final class DuckDbDialect implements Dialect {
     };
   }
 
+  /** DuckDB's aliases: every string type is VARCHAR (lengths ignored), FLOAT is REAL, DOUBLE is DOUBLE PRECISION. */
+  @Override
+  public String normalizeType(String type) {
+    String t = Dialect.super.normalizeType(type);
+    if (t == null) return null;
+    String base = t.contains("(") ? t.substring(0, t.indexOf('(')) : t;
+    return switch (base) {
+      case "VARCHAR", "TEXT", "STRING", "CHAR", "NVARCHAR" -> "VARCHAR";
+      case "FLOAT" -> "REAL";
+      case "NUMERIC" -> t.equals("NUMERIC") ? "NUMERIC(18,3)" : t;
+      default -> t;
+    };
+  }
+
   /** DuckDB reads a subquery in FROM without an alias. */
   @Override
   public boolean subqueryNeedsAlias() { return false; }

@@ -58,6 +58,13 @@ public final class PostgresDialect implements Dialect {
     return "create schema if not exists " + quote(schema);
   }
 
+  /** Postgres: {@code float} without a precision is {@code double precision}. */
+  @Override
+  public String normalizeType(String type) {
+    String t = Dialect.super.normalizeType(type);
+    return "FLOAT".equals(t) ? "DOUBLE PRECISION" : t;
+  }
+
   @Override
   public String typeFor(SeedType type) {
     return switch (type) {

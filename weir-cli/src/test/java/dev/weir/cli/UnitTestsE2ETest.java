@@ -1,0 +1,186 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** dbt unit tests: given inputs as fixtures, overrides, expected rows compared as multisets. */
+class UnitTestsE2ETest {
+
+  static TestProject project(Path dir, String unitTests) {
+    return TestProject.create(dir, "ut", """
+        vars:
+          factor: 1
+        """)
+        .file("seeds/orders.csv", "id,amount,status\n1,10,paid\n2,20,open\n3,30,paid\n")
+        .file("models/sources.yml", """
+            version: 2
+            sources:
+              - name: raw
+                schema: main
+                tables:
+                  - name: orders
+                    identifier: orders
+            """)
+        .file("models/paid.sql", "select id, amount * {{ var('factor') }} as amount from {{ ref('orders') }} where status = 'paid'\n")
+        .file("models/from_src.sql", "select id, upper(status) as status from {{ source('raw', 'orders') }}\n")
+        .file("models/incr.sql", """
+            {{ config(materialized='incremental') }}
+            select id, amount from {{ ref('orders') }}
+            {% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}
+            """)
+        .file("models/unit.yml", "version: 2\nunit_tests:\n" + unitTests);
+  }
+
+  static final String PASSING = """
+        - name: paid_only
+          model: paid
+          given:
+            - input: ref('orders')
+              rows:
+                - {id: 1, amount: 5, status: paid}
+                - {id: 2, amount: 7, status: open}
+          expect:
+            rows:
+              - {id: 1, amount: 5}
+        - name: paid_csv
+          model: paid
+          given:
+            - input: ref('orders')
+              format: csv
+              rows: |
+                id,amount,status
+                1,5,paid
+                4,6,paid
+          expect:
+            format: csv
+            rows: |
+              id,amount
+              4,6
+              1,5
+        - name: paid_sql
+          model: paid
+          given:
+            - input: ref('orders')
+              format: sql
+              rows: select 9 as id, 3 as amount, 'paid' as status
+          expect:
+            format: sql
+            rows: select 9 as id, 3 as amount
+        - name: paid_vars
+          model: paid
+          overrides:
+            vars: {factor: 10}
+          given:
+            - input: ref('orders')
+              rows: [{id: 1, amount: 5, status: paid}]
+          expect:
+            rows: [{amount: 50}]
+        - name: src_upper
+          model: from_src
+          given:
+            - input: source('raw', 'orders')
+              rows: [{id: 1, status: paid}]
+          expect:
+            rows: [{id: 1, status: PAID}]
+        - name: incr_full
+          model: incr
+          overrides:
+            macros: {is_incremental: false}
+          given:
+            - input: ref('orders')
+              rows: [{id: 1, amount: 1}, {id: 5, amount: 2}]
+            - input: this
+              rows: [{id: 3, amount: 0}]
+          expect:
+            rows: [{id: 1}, {id: 5}]
+        - name: incr_incremental
+          model: incr
+          overrides:
+            macros: {is_incremental: true}
+          given:
+            - input: ref('orders')
+              rows: [{id: 1, amount: 1}, {id: 5, amount: 2}]
+            - input: this
+              rows: [{id: 3, amount: 0}]
+          expect:
+            rows: [{id: 5, amount: 2}]
+      """;
+
+  static final String FAILING = """
+        - name: paid_wrong
+          model: paid
+          given:
+            - input: ref('orders')
+              rows: [{id: 1, amount: 5, status: paid}, {id: 2, amount: 7, status: paid}]
+          expect:
+            rows: [{id: 1, amount: 5}, {id: 3, amount: 8}]
+      """;
+
+  @Test
+  void passingUnitTestsInEveryFormatAndOverride(@TempDir Path tmp) {
+    TestProject p = project(tmp, PASSING);
+    p.run("seed").ok();
+    TestProject.Result r = p.run("test", "--select", "test_type:unit").ok();
+    assertThat(r.out()).contains("PASS=7").contains("ERROR=0");
+    // Real tables untouched: the seed is as loaded, the models were never built.
+    assertThat(p.rows("select count(*) from main.orders")).containsExactly("3");
+    assertThat(p.relationExists("main", "paid")).isFalse();
+    assertThat(p.relationExists("main", "incr")).isFalse();
+  }
+
+  @Test
+  void failingUnitTestShowsTheDiffAndExitsOne(@TempDir Path tmp) {
+    TestProject p = project(tmp, FAILING);
+    p.run("seed").ok();
+    TestProject.Result r = p.run("test", "--select", "resource_type:unit_test").exits(1);
+    assertThat(r.out()).contains("FAIL").contains("paid_wrong").contains("| -   | 3  | 8      |").contains("| +   | 2  | 7      |");
+    JsonNode res = p.json("target/run_results.json").get("results").get(0);
+    assertThat(res.get("unique_id").asText()).isEqualTo("unit_test.ut.paid.paid_wrong");
+    assertThat(res.get("status").asText()).isEqualTo("fail");
+    assertThat(res.get("message").asText()).contains("actual differs from expected");
+  }
+
+  @Test
+  void buildRunsUnitTestsBeforeTheirModelAndAFailureSkipsIt(@TempDir Path tmp) {
+    TestProject p = project(tmp, FAILING);
+    TestProject.Result r = p.run("build", "--exclude", "from_src").exits(1);
+    assertThat(r.out()).contains("SKIP");
+    assertThat(p.relationExists("main", "paid")).isFalse();
+    assertThat(p.rows("select count(*) from main.orders")).containsExactly("3");
+
+    TestProject ok = project(tmp.resolve("ok"), PASSING);
+    TestProject.Result r2 = ok.run("build", "--exclude", "from_src", "test_name:src_upper").ok();
+    int unit = r2.out().indexOf("unit_test paid_only");
+    int model = r2.out().indexOf("START sql table model main.paid");
+    if (model < 0) model = r2.out().indexOf("model main.paid");
+    assertThat(unit).isGreaterThanOrEqualTo(0);
+    assertThat(model).isGreaterThan(unit);
+    assertThat(ok.rows("select count(*) from main.paid")).containsExactly("2");
+  }
+
+  @Test
+  void unknownModelOrUnreferencedInputIsAProjectError(@TempDir Path tmp) {
+    TestProject p = project(tmp, """
+        - name: bad
+          model: nope
+          given: []
+          expect: {rows: []}
+      """);
+    TestProject.Result r = p.run("parse").exits(2);
+    assertThat(r.out() + r.err()).contains("models/unit.yml").contains("nope");
+    TestProject q = project(tmp.resolve("q"), """
+        - name: bad_input
+          model: paid
+          given:
+            - input: ref('incr')
+              rows: []
+          expect: {rows: []}
+      """);
+    TestProject.Result r2 = q.run("parse").exits(2);
+    assertThat(r2.out() + r2.err()).contains("models/unit.yml").contains("does not reference");
+  }
+}
