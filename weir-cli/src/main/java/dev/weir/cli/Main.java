@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** Weir's command line: dbt's commands, names and flags, on Weir's engine. */
 @Command(name = "weir", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Weir: a data platform declared as files. Runs dbt projects on embedded DuckDB.",
+    description = "Weir: a data platform declared as files. Runs dbt projects on embedded DuckDB (default) or Postgres.",
     subcommands = {DebugCommand.class, ParseCommand.class, CompileCommand.class, RunCommand.class, SeedCommand.class,
         TestCommand.class, SnapshotCommand.class, BuildCommand.class, ListCommand.class, ShowCommand.class, RunOperationCommand.class,
         CleanCommand.class, InitCommand.class, DocsCommand.class, DepsCommand.class, RetryCommand.class, CommandLine.HelpCommand.class},
