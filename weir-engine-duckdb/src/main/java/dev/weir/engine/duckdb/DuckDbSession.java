@@ -555,7 +555,7 @@ public final class DuckDbSession implements Session {
       if (inTransaction && failureInTransaction == null) failureInTransaction = e.getMessage();
       String where = c >= 0 && c < tableColumns.size()
           ? " at row " + (n + 1) + ", column '" + tableColumns.get(c).name() + "' (" + tableColumns.get(c).dataType() + ")"
-              + (value == null ? "" : ", value " + DuckDbValues.describe(value))
+              + (value == null ? "" : ", value " + dev.weir.core.engine.LoadValues.describe(value))
           : "";
       throw WeirException.runtime("Cannot load rows into " + dialect().render(t) + where + ": " + e.getMessage(), e);
     }

@@ -1,5 +1,8 @@
 package dev.weir.engine.duckdb;
 
+import static dev.weir.core.engine.LoadValues.describe;
+import static dev.weir.core.engine.LoadValues.toBigDecimal;
+
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
@@ -157,16 +160,6 @@ final class DuckDbValues {
     throw new IllegalArgumentException("expected a number, got " + describe(v));
   }
 
-  static BigDecimal toBigDecimal(Object v) {
-    if (v instanceof BigDecimal b) return b;
-    if (v instanceof BigInteger b) return new BigDecimal(b);
-    if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-      return BigDecimal.valueOf(((Number) v).longValue());
-    }
-    if (v instanceof Double || v instanceof Float) return BigDecimal.valueOf(((Number) v).doubleValue());
-    if (v instanceof String s) return new BigDecimal(s.trim());
-    throw new IllegalArgumentException("expected a number, got " + describe(v));
-  }
 
   static boolean toBoolean(Object v) {
     if (v instanceof Boolean b) return b;
@@ -222,9 +215,4 @@ final class DuckDbValues {
     return LocalDateTime.parse(x.replace(' ', 'T'));
   }
 
-  static String describe(Object v) {
-    String s = String.valueOf(v);
-    if (s.length() > 60) s = s.substring(0, 57) + "...";
-    return v.getClass().getSimpleName() + " '" + s + "'";
-  }
 }

@@ -752,7 +752,7 @@ public final class PostgresSession implements Session {
       if (e instanceof WeirException we) throw we;
       String where = col >= 0 && col < n
           ? " at row " + row + ", column '" + columns.get(col).name() + "' (" + columns.get(col).dataType() + ")"
-              + (value == null ? "" : ", value " + PostgresValues.describe(value))
+              + (value == null ? "" : ", value " + dev.weir.core.engine.LoadValues.describe(value))
           : " at row " + row;
       lastFailure = e.getMessage();
       throw WeirException.runtime("Cannot load rows into " + d().render(t) + where + ": " + e.getMessage(), e);

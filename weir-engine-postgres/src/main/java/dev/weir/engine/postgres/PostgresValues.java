@@ -1,5 +1,8 @@
 package dev.weir.engine.postgres;
 
+import static dev.weir.core.engine.LoadValues.describe;
+import static dev.weir.core.engine.LoadValues.toBigDecimal;
+
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Array;
@@ -189,16 +192,6 @@ final class PostgresValues {
     throw new IllegalArgumentException("expected a whole number, got " + describe(v));
   }
 
-  static BigDecimal toBigDecimal(Object v) {
-    if (v instanceof BigDecimal b) return b;
-    if (v instanceof BigInteger b) return new BigDecimal(b);
-    if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-      return BigDecimal.valueOf(((Number) v).longValue());
-    }
-    if (v instanceof Double || v instanceof Float) return BigDecimal.valueOf(((Number) v).doubleValue());
-    if (v instanceof String s) return new BigDecimal(s.trim());
-    throw new IllegalArgumentException("expected a number, got " + describe(v));
-  }
 
   static boolean toBoolean(Object v) {
     if (v instanceof Boolean b) return b;
@@ -241,11 +234,6 @@ final class PostgresValues {
     throw new IllegalArgumentException("expected a timestamp with time zone, got " + describe(v));
   }
 
-  static String describe(Object v) {
-    String s = String.valueOf(v);
-    if (s.length() > 60) s = s.substring(0, 57) + "...";
-    return v.getClass().getSimpleName() + " '" + s + "'";
-  }
 
   /**
    * Appends one non-null CSV field. COPY's CSV NULL is an unquoted empty field, so an empty string
