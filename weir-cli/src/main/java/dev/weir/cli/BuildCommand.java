@@ -20,6 +20,30 @@ final class BuildCommand extends NodeCommand {
 
   @Override boolean storeFailures() { return storeFailuresFlag; }
 
+  @picocli.CommandLine.Option(names = "--no-fusion",
+      description = "Run each check as its own query instead of one scan per relation (for comparison and debugging).")
+  boolean noFusion;
+
+  @Override boolean checkFusion() { return !noFusion; }
+
+  @picocli.CommandLine.Option(names = "--check-source-freshness",
+      description = "First check the freshness of the sources the selected nodes depend on; skip what depends on a source in error.")
+  boolean checkSourceFreshness;
+
+  @Override
+  void beforeRun(Workspace ws, dev.weir.core.execute.Runner runner, List<String> ids) {
+    if (!checkSourceFreshness) return;
+    dev.weir.core.execute.Freshness freshness = new dev.weir.core.execute.Freshness(ws);
+    dev.weir.core.execute.Freshness.Gate gate = freshness.gate(ids);
+    if (gate.checks().isEmpty()) {
+      console.info("No selected node depends on a source with a freshness config");
+      console.info("");
+      return;
+    }
+    freshness.write(gate.checks(), gate.elapsedTime(), ws.targetDir().resolve(dev.weir.core.artifacts.SourcesWriter.FILE_NAME));
+    runner.skipBeforeRunning(gate.blocked(), gate.checks().stream().map(dev.weir.core.execute.Freshness.Check::toNodeResult).toList());
+  }
+
   @Override String commandName() { return "build"; }
 
   @Override Set<ResourceType> types() { return BUILD_TYPES; }

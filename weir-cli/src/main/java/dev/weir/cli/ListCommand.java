@@ -19,7 +19,7 @@ final class ListCommand extends WeirCommand {
   @Mixin
   Common.Selection sel;
 
-  @Option(names = "--resource-type", arity = "1..*", description = "Only these kinds: model, seed, test, source, analysis, snapshot, exposure.")
+  @Option(names = "--resource-type", arity = "1..*", description = "Only these kinds: model, seed, test, source, analysis, snapshot, exposure, ingestion.")
   List<String> resourceTypes;
 
   @Option(names = {"-o", "--output"}, description = "selector (default), name, path or json.", defaultValue = "selector")
@@ -35,7 +35,7 @@ final class ListCommand extends WeirCommand {
   @Override
   int execute(Workspace ws) throws Exception {
     Set<ResourceType> types = EnumSet.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.TEST, ResourceType.SOURCE,
-        ResourceType.SNAPSHOT, ResourceType.ANALYSIS, ResourceType.EXPOSURE);
+        ResourceType.SNAPSHOT, ResourceType.ANALYSIS, ResourceType.EXPOSURE, ResourceType.INGESTION);
     if (resourceTypes != null && !resourceTypes.isEmpty()) {
       types = EnumSet.noneOf(ResourceType.class);
       for (String t : resourceTypes) {
@@ -65,7 +65,7 @@ final class ListCommand extends WeirCommand {
           console.print(json.writeValueAsString(m));
         }
         default -> console.print((n.resourceType == ResourceType.SOURCE ? "source:" : n.resourceType == ResourceType.EXPOSURE
-            ? "exposure:" : "") + String.join(".", n.fqn));
+            ? "exposure:" : n.resourceType == ResourceType.INGESTION ? "ingestion:" : "") + String.join(".", n.fqn));
       }
     }
     return 0;

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     description = "Weir: a data platform declared as files. Runs dbt projects on embedded DuckDB (default) or Postgres.",
     subcommands = {DebugCommand.class, ParseCommand.class, CompileCommand.class, RunCommand.class, SeedCommand.class,
         TestCommand.class, SnapshotCommand.class, BuildCommand.class, ListCommand.class, ShowCommand.class, RunOperationCommand.class,
-        CleanCommand.class, InitCommand.class, DocsCommand.class, DepsCommand.class, RetryCommand.class, CommandLine.HelpCommand.class},
+        CleanCommand.class, InitCommand.class, DocsCommand.class, DepsCommand.class, RetryCommand.class, SourceCommand.class, PipelineCommand.class,
+        RunsCommand.class, IngestCommand.class, StreamCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:a node or test failed", "2:an error before anything ran (project, profile, usage)"})
 public final class Main implements Runnable {

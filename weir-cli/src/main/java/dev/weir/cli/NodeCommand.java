@@ -28,6 +28,9 @@ abstract class NodeCommand extends WeirCommand {
   /** dbt's --store-failures (test and build declare the flag). */
   boolean storeFailures() { return false; }
 
+  /** Checks on one relation in one scan (test and build declare --no-fusion). */
+  boolean checkFusion() { return true; }
+
   @Override
   int execute(Workspace ws) {
     console.info("Running with weir=" + Main.VERSION);
@@ -45,12 +48,17 @@ abstract class NodeCommand extends WeirCommand {
     if (!compileOnly() && !ids.isEmpty()) ws.engine(false);
     started = true;
     ws.setStoreFailures(storeFailures());
+    ws.setCheckFusion(checkFusion());
     Runner runner = new Runner(ws, compileOnly());
+    beforeRun(ws, runner, ids);
     RunSummary summary = runner.run(ids, buildGraph(ws, ids));
     writeManifest(ws);
     writeRunResults(ws, summary);
     return summarize(ws, summary);
   }
+
+  /** A last step before the nodes run (build: the source freshness gate). */
+  void beforeRun(Workspace ws, Runner runner, List<String> ids) {}
 
   /** The nodes to run, in topological order; null: nothing to do, exit 0 (retry with nothing to retry). */
   List<String> selectIds(Workspace ws) {
@@ -63,6 +71,6 @@ abstract class NodeCommand extends WeirCommand {
   }
 
   static final Set<ResourceType> BUILD_TYPES = Set.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.TEST, ResourceType.SNAPSHOT,
-      ResourceType.UNIT_TEST);
+      ResourceType.UNIT_TEST, ResourceType.INGESTION);
 
 }

@@ -11,6 +11,12 @@ final class TestCommand extends NodeCommand {
 
   @Override boolean storeFailures() { return storeFailuresFlag; }
 
+  @picocli.CommandLine.Option(names = "--no-fusion",
+      description = "Run each check as its own query instead of one scan per relation (for comparison and debugging).")
+  boolean noFusion;
+
+  @Override boolean checkFusion() { return !noFusion; }
+
   @Override String commandName() { return "test"; }
 
   @Override Set<ResourceType> types() { return Set.of(ResourceType.TEST, ResourceType.UNIT_TEST); }

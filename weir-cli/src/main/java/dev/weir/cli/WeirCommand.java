@@ -170,17 +170,30 @@ abstract class WeirCommand implements Callable<Integer> {
       console.info("");
       String prefix = r.status() == NodeResult.Status.FAIL ? "Failure in " : "Error in ";
       var n = ws.project().node(r.uniqueId());
-      console.error(prefix + (n == null ? r.uniqueId() : n.resourceType.dbtName() + " " + n.name + " (" + (n.originalFilePath) + ")"));
+      // A test declared in YAML names its line: a check on a missing column points at its entry.
+      Object line = n != null && n.resourceType == ResourceType.TEST ? n.extra.get("yaml_line") : null;
+      console.error(prefix + (n == null ? r.uniqueId() : n.resourceType.dbtName() + " " + n.name + " (" + n.originalFilePath
+          + (line instanceof Integer l && l > 0 ? ":" + l : "") + ")"));
       if (r.message() != null) console.info("  " + r.message());
       if (n != null && n.compiledPath != null) console.info("  compiled code at " + n.compiledPath);
+      printSample(ws, r);
     }
     for (NodeResult r : warns) {
       var n = ws.project().node(r.uniqueId());
       console.warn("Warning in " + (n == null ? r.uniqueId() : n.resourceType.dbtName() + " " + n.name) + ": " + r.message());
+      printSample(ws, r);
     }
     console.info("");
     console.info(String.format("Done. PASS=%d WARN=%d ERROR=%d SKIP=%d NO-OP=0 TOTAL=%d", pass, warn, error, skip,
         summary.results().size()));
     return summary.anyFailure() ? 1 : 0;
+  }
+
+  /** A few failing rows of a test, under its failure in the summary. */
+  private void printSample(Workspace ws, NodeResult r) {
+    dev.weir.core.engine.QueryResult sample = ws.failingSample(r.uniqueId());
+    if (sample == null || sample.rows().isEmpty()) return;
+    console.info("  first failing rows:");
+    for (String line : ShowCommand.table(sample).split("\n")) console.info("    " + line);
   }
 }

@@ -159,6 +159,79 @@ class BothEnginesE2ETest {
 
   @ParameterizedTest
   @EnumSource(Engine.class)
+  void contractsAndUnitTests(Engine engine, @TempDir Path dir) {
+    Proj p = new Proj(engine, dir, "gates")
+        .file("models/orders.sql", "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name\n")
+        .file("models/big_orders.sql", "select id, upper(name) as name from {{ ref('orders') }} where id > {{ var('min_id', 0) }}\n")
+        .file("models/schema.yml", """
+            models:
+              - name: orders
+                config:
+                  contract: {enforced: true}
+                columns:
+                  - name: id
+                    data_type: integer
+                    constraints: [{type: not_null}]
+                  - name: name
+                    data_type: text
+            unit_tests:
+              - name: uppercases_and_filters
+                model: big_orders
+                overrides:
+                  vars: {min_id: 1}
+                given:
+                  - input: ref('orders')
+                    rows: [{id: 1, name: x}, {id: 2, name: y}]
+                expect:
+                  rows: [{id: 2, name: Y}]
+            """);
+    p.run("build").ok();
+    assertThat(p.rows("select id, name from {s}.orders")).containsExactly("1|a");
+    // A type mismatch fails the contract and leaves the old table; the unit test still runs without real tables.
+    p.file("models/orders.sql", "{{ config(materialized='table') }}\nselect 'x' as id, 'b' as name\n");
+    TestProject.Result r = p.run("run", "-s", "orders").exits(1);
+    assertThat(r.toString()).contains("data type mismatch").contains("| id");
+    assertThat(p.rows("select id, name from {s}.orders")).containsExactly("1|a");
+    p.file("models/big_orders.sql", "select id, name from {{ ref('orders') }} where id > {{ var('min_id', 0) }}\n");
+    r = p.run("test", "-s", "test_type:unit").exits(1);
+    assertThat(r.toString()).contains("uppercases_and_filters");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void checksFusedInOneScanMatchEachCheckAlone(Engine engine, @TempDir Path dir) {
+    Proj p = new Proj(engine, dir, "fusion")
+        .file("models/orders.sql", ChecksFusionE2ETest.ORDERS)
+        .file("models/customers.sql", ChecksFusionE2ETest.CUSTOMERS)
+        .file("models/ten.sql", ChecksFusionE2ETest.TEN.replace("range(10)", "generate_series(0, 9) as g(range)"))
+        .file("models/nothing.sql", ChecksFusionE2ETest.NOTHING)
+        .file("models/schema.yml", ChecksFusionE2ETest.SCHEMA);
+    p.run("run").ok();
+    p.run("test", "--no-fusion").exits(1);
+    var alone = ChecksFusionE2ETest.outcomes(p.p);
+    p.run("test").exits(1);
+    var fused = ChecksFusionE2ETest.outcomes(p.p);
+    assertThat(fused).isEqualTo(alone).containsEntry("unique_orders_id", "fail 1").containsEntry("amount_mostly_ok", "pass 0")
+        .containsEntry("known_customer_early", "pass 0").containsEntry("email_has_at", "fail 1");
+    assertThat(p.rows("select count(distinct invocation_id) from {s}_weir.weir_check_history")).containsExactly("2");
+
+    // Quarantine on this engine too: bad rows aside, good rows replace the table.
+    p.file("models/pay.sql", "{{ config(materialized='table') }}\nselect * from (values (1, 10.0), (2, -5.0)) as t(id, amount)")
+        .file("models/pay.yml", """
+            models:
+              - name: pay
+                columns:
+                  - name: amount
+                    data_tests:
+                      - values_between: {min_value: 0, action: quarantine, name: pay_positive}
+            """);
+    p.run("build", "-s", "pay").ok();
+    assertThat(p.rows("select id from {s}.pay order by id")).containsExactly("1");
+    assertThat(p.rows("select id, weir_check from {s}.pay__quarantine")).containsExactly("2|pay_positive");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
   void seedsViewTableAndEphemeral(Engine engine, @TempDir Path dir) {
     Proj p = new Proj(engine, dir, "mats")
         .file("seeds/customers.csv", """

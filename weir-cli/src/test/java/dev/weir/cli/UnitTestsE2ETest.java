@@ -130,6 +130,11 @@ class UnitTestsE2ETest {
     assertThat(p.rows("select count(*) from main.orders")).containsExactly("3");
     assertThat(p.relationExists("main", "paid")).isFalse();
     assertThat(p.relationExists("main", "incr")).isFalse();
+    // The manifest lists them under unit_tests, valid against dbt's v12 schema.
+    com.fasterxml.jackson.databind.JsonNode ut = p.json("target/manifest.json").get("unit_tests");
+    assertThat(ut.size()).isEqualTo(7);
+    ut.fields().forEachRemaining(e -> assertThat(e.getValue().get("given").isArray()).isTrue());
+    dev.weir.core.artifacts.ArtifactSchemas.assertValid(p.dir.resolve("target/manifest.json"), dev.weir.core.artifacts.ArtifactSchemas.MANIFEST);
   }
 
   @Test

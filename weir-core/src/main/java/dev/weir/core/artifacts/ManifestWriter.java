@@ -150,7 +150,14 @@ public final class ManifestWriter {
       maps(exposures);
       o.emptyObject("saved_queries");
       o.emptyObject("semantic_models");
-      o.emptyObject("unit_tests");
+      g.writeFieldName("unit_tests");
+      g.writeStartObject();
+      for (Node u : p.nodes().values()) {
+        if (u.resourceType != ResourceType.UNIT_TEST) continue;
+        g.writeFieldName(o.mask(u.uniqueId));
+        unitTest(u);
+      }
+      g.writeEndObject();
       o.emptyObject("functions");
       g.writeEndObject();
     }
@@ -561,6 +568,69 @@ public final class ManifestWriter {
     private static final Set<String> EXPOSURE_TYPES = Set.of("dashboard", "notebook", "analysis", "ml", "application");
     private static final Set<String> MATURITIES = Set.of("low", "medium", "high");
 
+    /** A unit test as dbt's UnitTestDefinition: model, given fixtures, expect, overrides. */
+    @SuppressWarnings("unchecked")
+    private void unitTest(Node u) throws IOException {
+      var g = o.g;
+      g.writeStartObject();
+      o.str("model", String.valueOf(u.extra.get("model_name")));
+      g.writeFieldName("given");
+      g.writeStartArray();
+      Object given = u.extra.get("given");
+      if (given instanceof Collection<?> gl) {
+        for (Object x : gl) {
+          Map<String, Object> in = (Map<String, Object>) x;
+          g.writeStartObject();
+          o.str("input", String.valueOf(in.get("input")));
+          fixture(in);
+          g.writeEndObject();
+        }
+      }
+      g.writeEndArray();
+      g.writeFieldName("expect");
+      g.writeStartObject();
+      Object expect = u.extra.get("expect");
+      fixture(expect instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of());
+      g.writeEndObject();
+      o.strNN("name", u.name);
+      o.str("resource_type", "unit_test");
+      o.strNN("package_name", u.packageName);
+      o.strNN("path", u.path);
+      o.strNN("original_file_path", u.originalFilePath);
+      o.str("unique_id", u.uniqueId);
+      o.strings("fqn", u.fqn);
+      o.strNN("description", u.description);
+      Object ov = u.extra.get("overrides");
+      if (ov instanceof Map<?, ?> m && !m.isEmpty()) o.object("overrides", m);
+      else o.nul("overrides");
+      g.writeFieldName("depends_on");
+      g.writeStartObject();
+      o.strings("macros", u.dependsOnMacros);
+      o.strings("nodes", u.dependsOnNodes);
+      g.writeEndObject();
+      g.writeFieldName("config");
+      g.writeStartObject();
+      o.strings("tags", u.tags);
+      o.object("meta", u.config.get("meta") instanceof Map<?, ?> mm ? mm : Map.of());
+      o.bool("enabled", u.enabled());
+      g.writeEndObject();
+      o.str("checksum", null);
+      o.str("schema", u.schema);
+      o.num("created_at", createdAt);
+      o.str("version", null);
+      g.writeEndObject();
+    }
+
+    private void fixture(Map<String, Object> f) throws IOException {
+      var g = o.g;
+      g.writeFieldName("rows");
+      if (f.get("rows") == null) g.writeNull();
+      else if (f.get("rows") instanceof String s) g.writeString(o.mask(s));
+      else o.value(f.get("rows"));
+      o.str("format", f.get("format") == null ? "dict" : String.valueOf(f.get("format")));
+      o.str("fixture", f.get("fixture") == null ? null : String.valueOf(f.get("fixture")));
+    }
+
     private void exposure(Node e) throws IOException {
       var g = o.g;
       g.writeStartObject();
@@ -664,6 +734,7 @@ public final class ManifestWriter {
       for (String id : order) {
         Node n = p.node(id);
         TreeSet<String> ps = new TreeSet<>(n.dependsOnNodes);
+        ps.retainAll(children.keySet()); // ingestion nodes are not manifest nodes: their sources carry them
         parents.put(id, ps);
         for (String parent : ps) {
           TreeSet<String> c = children.get(parent);

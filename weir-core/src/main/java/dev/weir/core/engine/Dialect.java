@@ -119,6 +119,16 @@ public interface Dialect {
     return canon + params;
   }
 
+  /** A boolean expression: does {@code patternLiteral} (a SQL string literal) match anywhere in {@code expr}? */
+  default String regexMatches(String expr, String patternLiteral) {
+    return "regexp_like(" + expr + ", " + patternLiteral + ")";
+  }
+
+  /** The continuous percentile {@code p} (0..1) of {@code expr}, as an aggregate. */
+  default String percentileCont(String expr, String p) {
+    return "percentile_cont(" + p + ") within group (order by " + expr + ")";
+  }
+
   /** Kinds of values a CSV seed column can be inferred as. */
   enum SeedType { INTEGER, NUMBER, BOOLEAN, DATE, TIMESTAMP, TEXT }
 }

@@ -4,7 +4,9 @@ import dev.weir.core.WeirException;
 import dev.weir.core.project.Node;
 import dev.weir.core.project.ProjectLoader;
 import dev.weir.core.project.ResourceType;
+import dev.weir.core.engine.Relation;
 import dev.weir.core.render.MacroRegistry;
+import dev.weir.core.render.RelationValue;
 import dev.weir.core.render.Renderer;
 import dev.weir.core.util.Secrets;
 import dev.weir.jinja.JinjaCallable;
@@ -131,13 +133,20 @@ public final class Compiler {
     Node.TestMetadata tm = n.testMetadata;
     String macroName = "test_" + tm.name();
     MacroRegistry macros = renderer.macros();
-    Object macro = tm.namespace() != null ? macros.find(tm.namespace(), macroName) : macros.lookup(n.packageName, macroName);
+    // The namespace 'weir' names Weir's built-in tests (weir.values_between), kept with dbt's.
+    String ns = "weir".equals(tm.namespace()) ? MacroRegistry.INTERNAL : tm.namespace();
+    Object macro = ns != null ? macros.find(ns, macroName) : macros.lookup(n.packageName, macroName);
     if (macro == null && tm.namespace() == null) macro = macros.find(MacroRegistry.INTERNAL, macroName);
     if (!(macro instanceof Macro m)) {
       throw WeirException.compile(n.patchPath, lineOf(n), "Generic test '" + (tm.namespace() == null ? "" : tm.namespace() + ".")
           + tm.name() + "' was not found: no macro 'test_" + tm.name() + "' in macros/ or tests/generic/", null);
     }
-    var ctx = renderer.context(n, Renderer.Mode.EXECUTE, wh, st, Map.of());
+    // The attached relation itself (kwargs' model is SQL text, maybe a where subquery), for tests that read metadata.
+    Node attached = n.attachedNode == null ? null : ws.project().node(n.attachedNode);
+    Map<String, Object> extra = attached == null ? Map.of() : Map.of("weir_test_relation", new RelationValue(Relation.of(
+        attached.database, attached.schema, attached.resourceType == ResourceType.SOURCE ? attached.identifier
+            : attached.alias != null ? attached.alias : attached.name), renderer.dialect()));
+    var ctx = renderer.context(n, Renderer.Mode.EXECUTE, wh, st, extra);
     Map<String, Object> kwargs = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : tm.kwargs().entrySet()) kwargs.put(e.getKey(), renderArg(n, e.getValue(), wh, st));
     try {
@@ -148,6 +157,46 @@ public final class Compiler {
       throw WeirException.compile(n.patchPath, lineOf(n), "Compilation Error in test " + n.name + ": " + e.getMessage(), e);
     }
   }
+
+  /**
+   * A built-in generic test's arguments rendered for {@link CheckFusion}: {@code model} becomes the
+   * tested relation itself (the test's {@code where} is applied by the fused query). Null when the
+   * test's macro is not Weir's own (a project or package overrides it) or the arguments need
+   * ephemeral CTEs.
+   */
+  Map<String, Object> fusionArgs(Node n, Renderer.Warehouse wh) {
+    Node.TestMetadata tm = n.testMetadata;
+    if (tm == null) return null;
+    String macroName = "test_" + tm.name();
+    MacroRegistry macros = renderer.macros();
+    Object builtin = macros.find(MacroRegistry.INTERNAL, macroName);
+    if (builtin == null) return null;
+    Object macro = tm.namespace() == null ? macros.lookup(n.packageName, macroName)
+        : "weir".equals(tm.namespace()) || MacroRegistry.INTERNAL.equals(tm.namespace()) ? builtin : macros.find(tm.namespace(), macroName);
+    if (macro != builtin && macro != null) return null;
+    // dbt's tests dispatch to default__test_x: an adapter- or project-specific override changes the SQL.
+    String impl = "test_" + tm.name();
+    for (String prefix : List.of(ws.target().type(), "default")) {
+      Object m = macros.lookup(n.packageName, prefix + "__" + impl);
+      Object internal = macros.find(MacroRegistry.INTERNAL, prefix + "__" + impl);
+      if (m != null && m != internal) return null;
+    }
+    Renderer.RenderState st = renderer.newState(n, Renderer.Mode.EXECUTE);
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : tm.kwargs().entrySet()) {
+      Object v = e.getValue();
+      if (e.getKey().equals("model") && v instanceof String s) {
+        var m = MODEL_ARG.matcher(s);
+        if (!m.matches()) return null;
+        v = "{{ " + m.group(1) + " }}";
+      }
+      out.put(e.getKey(), renderArg(n, v, wh, st));
+    }
+    if (!st.ephemerals.isEmpty()) return null;
+    return out;
+  }
+
+  private static final Pattern MODEL_ARG = Pattern.compile("^\\{\\{\\s*get_where_subquery\\((.*)\\)\\s*}}$", Pattern.DOTALL);
 
   private static int lineOf(Node n) {
     Object l = n.extra.get("yaml_line");
@@ -162,6 +211,19 @@ public final class Compiler {
       return renderer.render(t, n, Renderer.Mode.EXECUTE, wh, st, Map.of());
     }
     return v;
+  }
+
+  /** Writes a fused check scan under target/run/{package}/weir_check_scans/, named after the tested node. */
+  void writeScan(Node check, String relation, String sql) {
+    Node attached = check.attachedNode == null ? null : ws.project().node(check.attachedNode);
+    String name = (attached == null ? relation : attached.uniqueId).replaceAll("[^A-Za-z0-9_.-]+", "_") + ".sql";
+    Path out = ws.targetDir().resolve("run").resolve(check.packageName).resolve("weir_check_scans").resolve(name);
+    try {
+      Files.createDirectories(out.getParent());
+      Files.writeString(out, Secrets.mask(sql));
+    } catch (IOException e) {
+      ws.console().warn("Cannot write " + out + ": " + e.getMessage());
+    }
   }
 
   /** Writes SQL under target/{kind}/{package}/{path}; returns the path written (relative to the project). */

@@ -34,6 +34,11 @@ final class Materializer {
   private final Incremental incremental;
   private final Hooks hooks;
 
+  /** The current run's fused check scans (null outside a run). */
+  private volatile CheckFusion fusion;
+
+  void fusion(CheckFusion f) { this.fusion = f; }
+
   Materializer(Workspace ws, Compiler compiler) {
     this.ws = ws;
     this.compiler = compiler;
@@ -44,12 +49,12 @@ final class Materializer {
   Outcome run(Node n, String sql, Renderer.Warehouse wh) {
     Session s = wh.session();
     return switch (n.resourceType) {
-      case SEED -> hooks.around(n, s, wh, true, () -> seed(n, s));
-      case TEST -> test(n, sql, s);
+      case SEED -> hooks.around(n, s, wh, true, () -> seed(n, s, wh));
+      case TEST -> test(n, sql, s, wh);
       case MODEL -> hooks.around(n, s, wh, !Incremental.isMicrobatch(n), () -> model(n, sql, s, wh));
       case SNAPSHOT -> new Snapshotter(compiler).run(n, sql, s);
       case UNIT_TEST -> new UnitTester(ws, compiler).run(n, s, wh);
-      default -> new Outcome(NodeResult.Status.SUCCESS, "OK", null, Map.of());
+      default -> plugged(n, s);
     };
   }
 
@@ -58,6 +63,14 @@ final class Materializer {
     Relation target = new Relation(n.database, n.schema, n.alias, RelationType.UNKNOWN);
     String m = n.materialized() == null ? "view" : n.materialized();
     boolean contract = Contracts.enforced(n) && !m.equals("ephemeral");
+    if (!m.equals("table")) {
+      List<Node> quarantine = Quarantine.checksOn(ws, n);
+      if (!quarantine.isEmpty()) {
+        Node t = quarantine.get(0);
+        throw WeirException.compile(t.patchPath, 0, "Check " + t.name + " has action: quarantine, which works on table models and"
+            + " seeds; model " + n.name + " is materialized as " + m + ". Make it a table, or use severity warn/error", null);
+      }
+    }
     if (contract) Contracts.check(n, sql, s);
     switch (m) {
       case "view" -> {
@@ -69,7 +82,9 @@ final class Materializer {
         if (contract) compiler.writeFile("run", n, Contracts.createTableDdl(n, target, d) + ";\ninsert into " + d.render(target)
             + "\nselect * from (\n" + sql + "\n) as weir_contract_subq");
         else compiler.writeFile("run", n, d.createTableAs(target, sql));
-        long rows = contract ? Contracts.replaceTable(n, target, sql, s) : s.replaceTable(target, sql);
+        List<Node> quarantine = Quarantine.checksOn(ws, n);
+        long rows = !quarantine.isEmpty() ? Quarantine.replace(ws, compiler, n, target, sql, s, wh, quarantine)
+            : contract ? Contracts.replaceTable(n, target, sql, s) : s.replaceTable(target, sql);
         return new Outcome(NodeResult.Status.SUCCESS, rows >= 0 ? rowsMsg(rows) : "OK", null, response("OK", rows));
       }
       case "incremental" -> {
@@ -84,9 +99,23 @@ final class Materializer {
     }
   }
 
+  /** A kind another module runs (NodeHandler SPI: ingestions); other kinds do nothing. */
+  private Outcome plugged(Node n, Session s) {
+    for (NodeHandler h : NodeHandler.installed()) {
+      if (h.handles(n)) {
+        NodeHandler.Outcome o = h.run(n, s, ws);
+        return new Outcome(o.status(), o.message(), null, o.adapterResponse());
+      }
+    }
+    if (n.resourceType == ResourceType.INGESTION) {
+      throw WeirException.runtime("No ingestion runner on the class path (module weir-ingest) for " + n.uniqueId, null);
+    }
+    return new Outcome(NodeResult.Status.SUCCESS, "OK", null, Map.of());
+  }
+
   private static String rowsMsg(long rows) { return rows + (rows == 1 ? " row" : " rows"); }
 
-  private Outcome seed(Node n, Session s) {
+  private Outcome seed(Node n, Session s, Renderer.Warehouse wh) {
     Dialect d = s.dialect();
     // A package's seed lives under its package folder (rootPath).
     Path file = (n.rootPath != null ? java.nio.file.Path.of(n.rootPath) : ws.projectDir()).resolve(n.originalFilePath);
@@ -98,7 +127,20 @@ final class Materializer {
     }
     Relation target = new Relation(n.database, n.schema, n.alias, RelationType.TABLE);
     List<ColumnInfo> cols = data.columns();
-    long rows = s.replaceTableWithRows(target, cols, data.rows());
+    List<Node> quarantine = Quarantine.checksOn(ws, n);
+    long rows;
+    if (quarantine.isEmpty()) {
+      rows = s.replaceTableWithRows(target, cols, data.rows());
+    } else {
+      // Loaded beside the seed first; its good rows then replace the seed's table.
+      Relation load = new Relation(n.database, n.schema, n.alias + "__weir_seedload", RelationType.TABLE);
+      s.replaceTableWithRows(load, cols, data.rows());
+      try {
+        rows = Quarantine.replace(ws, compiler, n, target, "select * from " + d.render(load), s, wh, quarantine);
+      } finally {
+        s.execute(d.dropIfExists(load, RelationType.TABLE));
+      }
+    }
     StringBuilder ddl = new StringBuilder(d.createTable(target, cols)).append(";\n-- ").append(data.rows().size())
         .append(" rows loaded from ").append(n.originalFilePath).append('\n');
     compiler.writeFile("run", n, ddl.toString());
@@ -106,7 +148,42 @@ final class Materializer {
     return new Outcome(NodeResult.Status.SUCCESS, "INSERT " + rows, null, response("INSERT " + rows, rows));
   }
 
-  private Outcome test(Node n, String sql, Session s) {
+  private Outcome test(Node n, String sql, Session s, Renderer.Warehouse wh) {
+    if (Quarantine.isQuarantine(n)) return Quarantine.report(n, s, ws);
+    CheckFusion.Verdict v = fusion == null ? null : fusion.verdict(n, wh);
+    if (CheckFusion.isHistoryCheck(n)) return CheckHistory.judge(n, v, s, ws);
+    if (v != null && !v.eval().failing()) {
+      // The fused scan found nothing failing: exactly what the test's own query would return.
+      compiler.writeFile("run", n, "-- checked in one scan of " + v.relation() + " with " + v.fusedWith() + " check(s)\n" + sql);
+      NodeResult.Status st = statusFor(n, 0);
+      String msg = st == NodeResult.Status.PASS ? null : "Got 0 results, configured to " + (st == NodeResult.Status.FAIL
+          ? "fail if " + str(n.config.get("error_if"), "!= 0") : "warn if " + str(n.config.get("warn_if"), "!= 0"));
+      return new Outcome(st, msg, 0L, checkResponse(v));
+    }
+    Outcome o = standaloneTest(n, sql, s);
+    if (v == null) return o;
+    return new Outcome(o.status(), o.message(), o.failures(), checkResponse(v));
+  }
+
+  /** A test's status for {@code failures} under its severity, warn_if and error_if (simple "op number" thresholds). */
+  static NodeResult.Status statusFor(Node n, long failures) {
+    String severity = str(n.config.get("severity"), "ERROR").toUpperCase(Locale.ROOT);
+    if (severity.equals("ERROR") && Boolean.TRUE.equals(CheckFusion.holds(failures, str(n.config.get("error_if"), "!= 0")))) {
+      return NodeResult.Status.FAIL;
+    }
+    if (Boolean.TRUE.equals(CheckFusion.holds(failures, str(n.config.get("warn_if"), "!= 0")))) return NodeResult.Status.WARN;
+    return NodeResult.Status.PASS;
+  }
+
+  static Map<String, Object> checkResponse(CheckFusion.Verdict v) {
+    Map<String, Object> m = response("OK", -1);
+    if (v.eval().metric() != null) m.put("weir_metric", v.eval().metric());
+    if (v.eval().threshold() != null) m.put("weir_threshold", v.eval().threshold());
+    m.put("weir_fused_checks", v.fusedWith());
+    return m;
+  }
+
+  private Outcome standaloneTest(Node n, String sql, Session s) {
     String failCalc = str(n.config.get("fail_calc"), "count(*)");
     String warnIf = str(n.config.get("warn_if"), "!= 0");
     String errorIf = str(n.config.get("error_if"), "!= 0");
@@ -128,10 +205,19 @@ final class Materializer {
     if (severity.equals("ERROR") && shouldError) st = NodeResult.Status.FAIL;
     else if (shouldWarn) st = NodeResult.Status.WARN;
     else st = NodeResult.Status.PASS;
+    if (st != NodeResult.Status.PASS) {
+      try {
+        ws.recordFailingSample(n.uniqueId, s.query(s.dialect().limit(sql, SAMPLE_ROWS), SAMPLE_ROWS));
+      } catch (RuntimeException ignored) {
+        // the sample is a courtesy: the test's result stands without it
+      }
+    }
     String msg = st == NodeResult.Status.PASS ? null : "Got " + failures + " result" + (failures == 1 ? "" : "s")
         + ", configured to " + (st == NodeResult.Status.FAIL ? "fail" : "warn") + " if " + (st == NodeResult.Status.FAIL ? errorIf : warnIf);
     return new Outcome(st, msg, failures, response("OK", -1));
   }
+
+  static final int SAMPLE_ROWS = 5;
 
   private static boolean truthy(Object o) {
     return o instanceof Boolean b ? b : o != null && !"0".equals(String.valueOf(o)) && !"false".equalsIgnoreCase(String.valueOf(o));

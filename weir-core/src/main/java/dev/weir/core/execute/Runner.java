@@ -44,6 +44,15 @@ public final class Runner {
   private final AtomicInteger started = new AtomicInteger();
   /** Set by --fail-fast after the first failure: queued nodes are skipped instead of run. */
   private volatile boolean stopRequested;
+  /** Nodes skipped instead of run, with why (build's source freshness gate), and results reported before the run. */
+  private Map<String, String> blocked = Map.of();
+  private List<NodeResult> priorResults = List.of();
+
+  /** Skips {@code blocked} nodes (id to message) when their turn comes, and reports {@code prior} results first. */
+  public void skipBeforeRunning(Map<String, String> blockedNodes, List<NodeResult> prior) {
+    this.blocked = Map.copyOf(blockedNodes);
+    this.priorResults = List.copyOf(prior);
+  }
 
   public Runner(Workspace ws, boolean compileOnly) {
     this.ws = ws;
@@ -81,12 +90,14 @@ public final class Runner {
       if (n != null && !n.isEphemeral() && n.resourceType != ResourceType.SOURCE) runnable.add(id);
     }
     int total = runnable.size();
-    List<NodeResult> results = Collections.synchronizedList(new ArrayList<>());
+    List<NodeResult> results = Collections.synchronizedList(new ArrayList<>(priorResults));
     if (total == 0) {
       console.warn("Nothing to do. Try checking your model configs and model specification args");
       return summary(results, t0);
     }
     if (!compileOnly) createSchemas(runnable);
+    CheckFusion fusion = new CheckFusion(ws, compiler, runnable, ws.checkFusion());
+    materializer.fusion(fusion);
     Hooks hooks = new Hooks(ws);
     if (!compileOnly) {
       NodeResult failed = hooks.runProjectHooks("on-run-start", ws.settings().onRunStart(), runnable, null,
@@ -118,7 +129,8 @@ public final class Runner {
               // Numbered when it starts (not when queued), so "N of M START" lines come in order.
               NodeResult res;
               try {
-                res = stopRequested ? skipped(n, "Skipped: --fail-fast stopped the run") : runOne(n, started.incrementAndGet(), total);
+                res = stopRequested ? skipped(n, "Skipped: --fail-fast stopped the run")
+                    : blocked.containsKey(id) ? skipBlocked(n, blocked.get(id), total) : runOne(n, started.incrementAndGet(), total);
               } catch (Throwable e) {
                 // An Error (stack overflow, out of memory, a class missing) must still report a result:
                 // without one this loop would wait for the node forever.
@@ -151,6 +163,7 @@ public final class Runner {
             for (Session s : sessions.values()) s.cancel();
           }
         } else {
+          fusion.finished(r.uniqueId());
           queue.complete(r.uniqueId());
         }
       }
@@ -184,8 +197,30 @@ public final class Runner {
       NodeResult failed = hooks.runProjectHooks("on-run-end", ws.settings().onRunEnd(), runnable, results,
           () -> engine().openSession());
       if (failed != null) results.add(failed);
+      recordCheckHistory(results);
     }
     return summary(results, t0);
+  }
+
+  /** Appends this run's check results to the warehouse's check history (trends, metric_change, anomaly). */
+  private void recordCheckHistory(List<NodeResult> results) {
+    boolean any = false;
+    synchronized (results) {
+      for (NodeResult r : results) {
+        Node n = ws.project().node(r.uniqueId());
+        any |= n != null && n.resourceType == ResourceType.TEST && r.status() != NodeResult.Status.SKIPPED;
+      }
+    }
+    if (!any) return;
+    List<NodeResult> ran = new ArrayList<>();
+    synchronized (results) {
+      for (NodeResult r : results) if (r.status() != NodeResult.Status.SKIPPED) ran.add(r);
+    }
+    try (Session s = engine().openSession()) {
+      CheckHistory.record(ws, s, ran);
+    } catch (RuntimeException e) {
+      console.warn("Could not record check history in " + CheckHistory.TABLE + ": " + e.getMessage());
+    }
   }
 
   private RunSummary summary(List<NodeResult> results, long t0) {
@@ -224,12 +259,19 @@ public final class Runner {
         Thread.currentThread().getName(), Map.of(), n.compiledCode, n.relationName);
   }
 
+  private NodeResult skipBlocked(Node n, String msg, int total) {
+    console.info(String.format("%d of %d SKIP relation %s ............ [%s]", started.incrementAndGet(), total, describe(n),
+        console.paint(Console.YELLOW, "SKIP")));
+    return skipped(n, msg);
+  }
+
   static String describe(Node n) {
     String kind = switch (n.resourceType) {
       case SEED -> "seed file";
       case TEST -> "test";
       case UNIT_TEST -> "unit_test";
       case SNAPSHOT -> "snapshot";
+      case INGESTION -> "ingestion";
       default -> "sql " + (n.materialized() == null ? "" : n.materialized()) + " model";
     };
     return n.resourceType == ResourceType.TEST || n.resourceType == ResourceType.UNIT_TEST ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
@@ -243,7 +285,8 @@ public final class Runner {
     ThreadWarehouse wh = new ThreadWarehouse();
     NodeResult result;
     try {
-      String sql = n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.UNIT_TEST ? null : compiler.compile(n, wh);
+      String sql = n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.UNIT_TEST
+          || n.resourceType == ResourceType.INGESTION ? null : compiler.compile(n, wh);
       Instant ce = Instant.now();
       if (compileOnly) {
         result = new NodeResult(n.uniqueId, NodeResult.Status.SUCCESS, "Compiled", null, cs, ce, ce, ce,
@@ -258,7 +301,10 @@ public final class Runner {
       result = error(n, e.describe(), cs, t);
     } catch (RuntimeException e) {
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-      result = error(n, "Runtime Error in " + n.resourceType.dbtName() + " " + n.name + " (" + n.originalFilePath + ")\n  " + msg, cs, t);
+      // A test declared in YAML is named with its line, so a check on a missing column points at its entry.
+      Object line = n.resourceType == ResourceType.TEST ? n.extra.get("yaml_line") : null;
+      result = error(n, "Runtime Error in " + n.resourceType.dbtName() + " " + n.name + " (" + n.originalFilePath
+          + (line instanceof Integer l && l > 0 ? ":" + l : "") + ")\n  " + msg, cs, t);
     }
     // A node whose query --fail-fast cancelled did not fail by itself: it was stopped.
     if (stopRequested && result.status() == NodeResult.Status.ERROR) result = skipped(n, "Cancelled: --fail-fast stopped the run");
@@ -278,7 +324,8 @@ public final class Runner {
     String verb;
     switch (r.status()) {
       case SUCCESS -> {
-        verb = console.paint(Console.GREEN, "OK") + " " + (compileOnly ? "compiled " : n.resourceType == ResourceType.SEED ? "loaded "
+        verb = console.paint(Console.GREEN, "OK") + " " + (compileOnly ? "compiled " : n.resourceType == ResourceType.SEED
+            || n.resourceType == ResourceType.INGESTION ? "loaded "
             : n.resourceType == ResourceType.SNAPSHOT ? "snapshotted " : "created ");
         status = console.paint(Console.GREEN, r.message() == null ? "OK" : r.message()) + " in " + secs;
       }

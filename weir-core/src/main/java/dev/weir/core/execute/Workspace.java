@@ -61,12 +61,34 @@ public final class Workspace implements AutoCloseable {
 
   public Options options() { return opts; }
 
+  private final java.util.Map<String, Object> memo = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A value computed once per workspace (per loaded project), e.g. an index over the nodes. */
+  @SuppressWarnings("unchecked")
+  public <T> T memo(String key, java.util.function.Supplier<T> compute) {
+    return (T) memo.computeIfAbsent(key, k -> compute.get());
+  }
+
   private volatile boolean storeFailures;
 
   /** dbt's --store-failures (test, build): keep every test's failing rows unless the test's config says otherwise. */
   public boolean storeFailures() { return storeFailures; }
 
   public void setStoreFailures(boolean on) { this.storeFailures = on; }
+
+  private volatile boolean checkFusion = true;
+
+  /** Whether checks on one relation are computed in one scan (on unless {@code --no-fusion}). */
+  public boolean checkFusion() { return checkFusion; }
+
+  public void setCheckFusion(boolean on) { this.checkFusion = on; }
+
+  private final java.util.Map<String, dev.weir.core.engine.QueryResult> failingSamples = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A few of a failing or warning test's rows, for the console summary. */
+  public void recordFailingSample(String uniqueId, dev.weir.core.engine.QueryResult rows) { failingSamples.put(uniqueId, rows); }
+
+  public dev.weir.core.engine.QueryResult failingSample(String uniqueId) { return failingSamples.get(uniqueId); }
 
   public Console console() { return console; }
 

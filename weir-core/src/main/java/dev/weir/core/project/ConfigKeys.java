@@ -14,7 +14,7 @@ public final class ConfigKeys {
       "database", "schema", "alias", "persist_docs", "full_refresh", "meta", "materialized", "sql_header",
       "on_configuration_change", "unique_key", "on_schema_change", "incremental_strategy", "grants", "contract",
       "docs", "access", "group", "event_time", "batch_size", "begin", "lookback", "concurrent_batches",
-      "column_types", "quote_columns", "delimiter", "severity", "error_if", "warn_if", "fail_calc", "where",
+      "column_types", "quote_columns", "delimiter", "severity", "action", "error_if", "warn_if", "fail_calc", "where",
       "limit", "store_failures", "store_failures_as", "strategy", "updated_at", "check_cols",
       "snapshot_meta_column_names", "hard_deletes", "dbt_valid_to_current", "target_schema", "target_database",
       "merge_update_columns", "merge_exclude_columns", "incremental_predicates", "packages", "quoting",

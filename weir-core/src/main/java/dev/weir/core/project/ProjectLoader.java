@@ -328,6 +328,10 @@ public final class ProjectLoader {
     Map<String, Node> sources = new LinkedHashMap<>();
     List<Node> declaredSources = new ArrayList<>();
     for (Properties pp : propsByPackage.values()) declaredSources.addAll(pp.sources);
+    // Ingestions: nodes of their own, and the sources they define (which depend on them).
+    IngestionSpecs.Built ingested = IngestionSpecs.build(pkg, props.ingestions, req.target(),
+        declaredSources.stream().map(s -> s.uniqueId).toList());
+    declaredSources.addAll(ingested.sources());
     for (Node s : declaredSources) {
       Map<String, Object> cfg = projectConfigFor(settings.sources(), s.fqn, "sources");
       Map<String, Object> own = new LinkedHashMap<>(s.config);
@@ -349,6 +353,10 @@ public final class ProjectLoader {
     }
     resolveNames(renderer, byId.values());
     for (Node s : sources.values()) s.relationName = req.dialect().render(Relation.of(s.database, s.schema, s.identifier));
+    for (Node i : ingested.ingestions()) {
+      i.relationName = req.dialect().render(Relation.of(i.database, i.schema, i.alias));
+      byId.put(i.uniqueId, i);
+    }
 
     phase("names");
     // Generic tests from YAML (need the attached nodes' names).
@@ -371,6 +379,7 @@ public final class ProjectLoader {
       }
     }
     resolveNames(renderer, byId.values().stream().filter(n -> n.resourceType == ResourceType.TEST).toList());
+    CheckValidation.validate(genericTests.stream().filter(Node::enabled).toList(), macros, byId);
 
     phase("tests");
     // Exposures: nodes that depend on others and never run.
@@ -1086,7 +1095,7 @@ public final class ProjectLoader {
   private static final Set<String> SOURCE_TABLE_KEYS = Set.of("name", "description", "identifier", "loaded_at_field",
       "loaded_at_query", "freshness", "meta", "tags", "config", "quoting", "columns", "tests", "data_tests", "external");
   private static final Set<String> TOP_KEYS = Set.of("version", "models", "sources", "seeds", "macros", "analyses",
-      "snapshots", "exposures", "metrics", "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests");
+      "snapshots", "exposures", "metrics", "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests", "ingestions");
 
   private static final Set<String> SNAPSHOT_KEYS = Stream.concat(MODEL_KEYS.stream(), Stream.of("relation"))
       .collect(Collectors.toUnmodifiableSet());
@@ -1101,6 +1110,8 @@ public final class ProjectLoader {
     final List<Node> exposures = new ArrayList<>();
     /** Entries under 'unit_tests:'. */
     final List<dev.weir.core.util.Yaml.YMap> unitTests = new ArrayList<>();
+    /** Entries under 'ingestions:' (weir-ingest). */
+    final List<dev.weir.core.util.Yaml.YMap> ingestions = new ArrayList<>();
     /** Groups declared under 'groups:', by name: name, owner, and where ("file", "line"). */
     final Map<String, Map<String, Object>> groups = new LinkedHashMap<>();
     Map<String, Object> selectors;
@@ -1158,6 +1169,7 @@ public final class ProjectLoader {
       readGroups(file, top);
       readExposures(file, top, folders);
       unitTests.addAll(UnitTestSpecs.entries(file, top));
+      ingestions.addAll(IngestionSpecs.entries(file, top));
       Object srcs = top.get("sources");
       if (srcs instanceof YList sl) {
         for (int i = 0; i < sl.size(); i++) {
@@ -1408,9 +1420,9 @@ public final class ProjectLoader {
         n.identifier = str(t.get("identifier"), tname);
         n.schema = str(s.get("schema"), sourceName);
         n.database = s.get("database") != null ? String.valueOf(s.get("database")) : req.target().database();
-        n.loadedAtField = str(t.get("loaded_at_field"), str(s.get("loaded_at_field"), null));
-        Object fr = t.containsKey("freshness") ? t.get("freshness") : s.get("freshness");
-        if (fr instanceof Map<?, ?> fm) n.freshness = castMap(fm);
+        SourceFreshnessConfig fc = SourceFreshnessConfig.resolve(file, s, t);
+        n.loadedAtField = fc.loadedAtField();
+        n.freshness = fc.freshness();
         n.meta.putAll(castMap(s.get("meta")));
         n.meta.putAll(castMap(t.get("meta")));
         n.sourceMeta.putAll(castMap(s.get("meta")));
@@ -1418,6 +1430,7 @@ public final class ProjectLoader {
         for (Object tag : ConfigKeys.asList(t.get("tags"))) n.tags.add(String.valueOf(tag));
         ConfigKeys.merge(n.config, castMap(s.get("config")));
         ConfigKeys.merge(n.config, castMap(t.get("config")));
+        if (fc.loadedAtQuery() != null) n.config.put("loaded_at_query", fc.loadedAtQuery()); else n.config.remove("loaded_at_query");
         readColumns(file, n, t);
         n.extra.put("source_yaml_line", t.line);
         sources.add(n);
@@ -1536,7 +1549,7 @@ public final class ProjectLoader {
               case "name" -> customName = String.valueOf(e.getValue());
               case "arguments" -> args.putAll(castMap(e.getValue()));
               case "severity", "tags", "enabled", "where", "limit", "fail_calc", "warn_if", "error_if", "store_failures",
-                   "store_failures_as", "meta", "alias", "schema", "database" -> config.put(e.getKey(), e.getValue());
+                   "store_failures_as", "meta", "alias", "schema", "database", "action" -> config.put(e.getKey(), e.getValue());
               default -> args.put(e.getKey(), e.getValue());
             }
           }

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** The kinds of node a project declares, spelled as dbt spells them in unique ids and selectors. */
 public enum ResourceType {
-  MODEL, SEED, TEST, SOURCE, SNAPSHOT, ANALYSIS, OPERATION, MACRO, DOC, EXPOSURE, UNIT_TEST;
+  MODEL, SEED, TEST, SOURCE, SNAPSHOT, ANALYSIS, OPERATION, MACRO, DOC, EXPOSURE, UNIT_TEST,
+  /** A table Weir loads from another database (weir-ingest): {@code ingestion.<project>.<ingestion>.<table>}. */
+  INGESTION;
 
   public String dbtName() { return name().toLowerCase(Locale.ROOT); }
 
@@ -15,6 +17,6 @@ public enum ResourceType {
 
   /** Whether nodes of this kind run in build/run and appear in the executable graph. */
   public boolean executable() {
-    return this == MODEL || this == SEED || this == TEST || this == SNAPSHOT;
+    return this == MODEL || this == SEED || this == TEST || this == SNAPSHOT || this == INGESTION;
   }
 }

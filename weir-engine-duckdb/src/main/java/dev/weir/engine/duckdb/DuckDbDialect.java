@@ -55,4 +55,14 @@ public final class DuckDbDialect implements Dialect {
   /** DuckDB reads a subquery in FROM without an alias. */
   @Override
   public boolean subqueryNeedsAlias() { return false; }
+
+  @Override
+  public String regexMatches(String expr, String patternLiteral) {
+    return "regexp_matches(" + expr + ", " + patternLiteral + ")";
+  }
+
+  @Override
+  public String percentileCont(String expr, String p) {
+    return "quantile_cont(" + expr + ", " + p + ")";
+  }
 }

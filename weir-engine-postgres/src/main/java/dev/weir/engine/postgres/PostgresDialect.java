@@ -101,4 +101,9 @@ public final class PostgresDialect implements Dialect {
       default -> "table";
     };
   }
+
+  @Override
+  public String regexMatches(String expr, String patternLiteral) {
+    return "(" + expr + " ~ " + patternLiteral + ")";
+  }
 }

@@ -1,0 +1,167 @@
+package dev.weir.cli;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.util.Secrets;
+import dev.weir.orchestrate.Pipeline;
+import dev.weir.orchestrate.PipelineLoader;
+import dev.weir.orchestrate.store.SqliteStore;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Option;
+
+/**
+ * The frame of the orchestration commands ({@code weir pipeline ...}, {@code weir runs ...}): the project
+ * folder, the metadata store ({@code target/weir_meta.sqlite}), errors as one message with exit code 2.
+ * These commands do not load the dbt project itself; {@code weir:} steps do, in-process, through
+ * {@link #weirInvoker(Map)}.
+ */
+abstract class OrchestrateCommand implements Callable<Integer> {
+  /** The store's file, relative to the project. */
+  static final String STORE_FILE = "target/weir_meta.sqlite";
+
+  @Option(names = "--project-dir", description = "The folder holding pipelines/ (default: the current folder).")
+  Path projectDir;
+
+  @Option(names = {"-d", "--debug"}, description = "Print stack traces of errors.")
+  boolean debug;
+
+  PrintStream out;
+
+  abstract int execute() throws Exception;
+
+  @Override
+  public final Integer call() {
+    out = System.out;
+    try {
+      return execute();
+    } catch (WeirException e) {
+      System.err.println(e.describe());
+      if (debug) e.printStackTrace();
+      return 2;
+    } catch (Exception e) {
+      System.err.println("Internal error: " + Secrets.mask(String.valueOf(e)) + (debug ? "" : " (run with --debug for details)"));
+      if (debug) e.printStackTrace();
+      return 2;
+    }
+  }
+
+  Path project() { return (projectDir != null ? projectDir : Path.of(".")).toAbsolutePath().normalize(); }
+
+  Map<String, Pipeline> pipelines() { return PipelineLoader.load(project()); }
+
+  Pipeline pipeline(Map<String, Pipeline> all, String name) {
+    Pipeline p = all.get(name);
+    if (p != null) return p;
+    if (all.isEmpty()) throw WeirException.usage("No pipeline named '" + name + "': " + project().resolve(PipelineLoader.FOLDER) + " holds no pipeline files");
+    throw WeirException.usage("No pipeline named '" + name + "'." + dev.weir.core.util.Suggest.didYouMean(name, all.keySet())
+        + " Pipelines: " + String.join(", ", all.keySet()));
+  }
+
+  SqliteStore store() { return new SqliteStore(project().resolve(STORE_FILE)); }
+
+  /**
+   * Runs {@code weir:} steps in this process through {@link Main#run(Map, String...)}, with the calling command's
+   * environment plus the step's variables; what the command prints goes to the step's log file.
+   */
+  static dev.weir.orchestrate.exec.WeirInvoker weirInvoker(Map<String, String> baseEnv) {
+    return (args, env, logFile) -> {
+      Map<String, String> all = new LinkedHashMap<>(baseEnv);
+      all.putAll(env);
+      all.put("NO_COLOR", "1");
+      try (PrintStream log = new PrintStream(new FileOutputStream(logFile.toFile(), true), true, StandardCharsets.UTF_8)) {
+        // Weir commands of one project share target/ (manifest.json, run_results.json) and the warehouse:
+        // in one process they take turns. Waiting for the turn can be interrupted (timeouts, cancel).
+        WEIR_STEPS.lockInterruptibly();
+        ThreadOutput.TARGET.set(log);
+        try {
+          return Main.run(all, args.toArray(String[]::new));
+        } finally {
+          ThreadOutput.TARGET.remove();
+          WEIR_STEPS.unlock();
+        }
+      }
+    };
+  }
+
+  /** One in-process Weir command at a time. */
+  private static final java.util.concurrent.locks.ReentrantLock WEIR_STEPS = new java.util.concurrent.locks.ReentrantLock(true);
+
+  /**
+   * System.out and System.err while a pipeline runs: what a thread running a {@code weir:} step prints (and the
+   * threads it starts) goes to that step's log file; everything else goes where it went before.
+   */
+  static final class ThreadOutput extends OutputStream {
+    static final InheritableThreadLocal<PrintStream> TARGET = new InheritableThreadLocal<>();
+    private final PrintStream fallback;
+
+    ThreadOutput(PrintStream fallback) { this.fallback = fallback; }
+
+    private PrintStream target() {
+      PrintStream t = TARGET.get();
+      return t != null ? t : fallback;
+    }
+
+    @Override public void write(int b) { target().write(b); }
+
+    @Override public void write(byte[] b, int off, int len) { target().write(b, off, len); }
+
+    @Override public void flush() { target().flush(); }
+
+    /** Routes System.out and System.err through per-thread targets until the returned handle is closed. */
+    static AutoCloseable install() {
+      PrintStream oldOut = System.out;
+      PrintStream oldErr = System.err;
+      System.setOut(new PrintStream(new ThreadOutput(oldOut), true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(new ThreadOutput(oldErr), true, StandardCharsets.UTF_8));
+      return () -> {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+      };
+    }
+  }
+
+  // ------------------------------------------------------------------ printing
+
+  static String seconds(Double s) { return s == null ? "" : String.format(java.util.Locale.ROOT, "%.2fs", s); }
+
+  static String seconds(Duration d) { return seconds(d.toNanos() / 1e9); }
+
+  /** Prints rows as columns padded to their widest cell (the first row is the header). */
+  void table(List<List<String>> rows) {
+    List<Integer> widths = new ArrayList<>();
+    for (List<String> r : rows) {
+      for (int i = 0; i < r.size(); i++) {
+        int w = r.get(i) == null ? 0 : r.get(i).length();
+        if (widths.size() <= i) widths.add(w);
+        else widths.set(i, Math.max(widths.get(i), w));
+      }
+    }
+    for (List<String> r : rows) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < r.size(); i++) {
+        String c = r.get(i) == null ? "" : r.get(i);
+        sb.append(c);
+        if (i < r.size() - 1) sb.append(" ".repeat(widths.get(i) - c.length() + 2));
+      }
+      out.println(sb.toString().stripTrailing());
+    }
+  }
+
+  static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // restoring streams cannot fail in a way worth reporting
+    }
+  }
+
+}

@@ -1,0 +1,155 @@
+package dev.weir.cli;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.execute.Workspace;
+import dev.weir.core.util.Secrets;
+import dev.weir.stream.BatchReport;
+import dev.weir.stream.StreamRunner;
+import dev.weir.stream.StreamSpec;
+import dev.weir.stream.StreamSpecs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code weir stream run|list}: Kafka topics consumed into the warehouse exactly once (streams/*.yml). */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+    description = "Streams declared in streams/*.yml: Kafka topics consumed into the warehouse in micro-batches, exactly once.",
+    subcommands = {StreamCommand.Run.class, StreamCommand.ListStreams.class})
+final class StreamCommand implements Runnable {
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static List<StreamSpec> selected(Workspace ws, List<String> names) {
+    Map<String, StreamSpec> all = StreamSpecs.load(ws.projectDir(), Common.env());
+    if (all.isEmpty()) throw WeirException.usage("No streams: the project has no " + StreamSpecs.FOLDER + "/*.yml");
+    if (names == null || names.isEmpty()) return new ArrayList<>(all.values());
+    List<StreamSpec> out = new ArrayList<>();
+    for (String n : names) {
+      StreamSpec s = all.get(n);
+      if (s == null) {
+        throw WeirException.usage("No stream named '" + n + "'." + dev.weir.core.util.Suggest.didYouMean(n, all.keySet())
+            + " Streams: " + String.join(", ", all.keySet()));
+      }
+      out.add(s);
+    }
+    return out;
+  }
+
+  /** {@code weir stream run [NAME...]}. */
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Runs streams in the foreground until stopped (SIGTERM or Ctrl-C: the batch in hand is committed, exit 0).")
+  static final class Run extends WeirCommand {
+    @Parameters(paramLabel = "NAME", arity = "0..*", description = "Streams to run (default: all).")
+    List<String> names;
+
+    @Option(names = "--until-caught-up", description = "Stop once every partition is read to its end (batch use, tests).")
+    boolean untilCaughtUp;
+
+    @Option(names = "--max-batches", paramLabel = "N", description = "Stop each stream after N committed batches.")
+    long maxBatches;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Consumer threads per stream (default: the stream's 'threads', else one per partition up to 4).")
+    int threads;
+
+    @Override String commandName() { return "stream"; }
+
+    @Override
+    int execute(Workspace ws) throws Exception {
+      List<StreamSpec> specs = selected(ws, names);
+      var engine = ws.engine(false);
+      started = true;
+      StreamRunner runner = new StreamRunner(engine, specs, new StreamRunner.Options(untilCaughtUp, maxBatches, threads),
+          new StreamRunner.Listener() {
+            @Override
+            public void batch(BatchReport r) {
+              console.info(String.format(Locale.ROOT, "%s batch %d [thread %d]: %d records%s in %d ms, %,.0f records/s, lag %s, p99 latency %d ms",
+                  r.stream(), r.batch(), r.worker(), r.records(), r.deadLetters() == 0 ? "" : " (" + r.deadLetters() + " to dead letters)",
+                  r.millis(), r.recordsPerSecond(), r.lag() < 0 ? "?" : String.valueOf(r.lag()), r.p99Millis()));
+            }
+
+            @Override
+            public void info(String message) { console.info(message); }
+          });
+      List<Object[]> previous = installSignalHandlers(runner);
+      long t0 = System.nanoTime();
+      StreamRunner.Result result;
+      try {
+        result = runner.run();
+      } finally {
+        restoreSignalHandlers(previous);
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      console.info(String.format(Locale.ROOT, "Stopped after %.1f s: %d batches, %d records (%,.0f records/s), %d dead letters, p99 latency %d ms.",
+          secs, result.batches(), result.records(), result.records() / Math.max(secs, 1e-3), result.deadLetters(), runner.latencies().quantile(0.99)));
+      if (result.failure() != null) {
+        Throwable f = result.failure();
+        console.error(f instanceof WeirException we ? we.describe() : "Stream failed: " + Secrets.mask(String.valueOf(f)));
+        if (common.debug) f.printStackTrace();
+        return 1;
+      }
+      return 0;
+    }
+
+    /** SIGTERM and SIGINT ask the runner to stop gracefully (commit the batch in hand) so the command exits 0. */
+    @SuppressWarnings("removal")
+    private static List<Object[]> installSignalHandlers(StreamRunner runner) {
+      List<Object[]> previous = new ArrayList<>();
+      for (String name : List.of("TERM", "INT")) {
+        try {
+          sun.misc.Signal sig = new sun.misc.Signal(name);
+          previous.add(new Object[] {sig, sun.misc.Signal.handle(sig, s -> runner.stop())});
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+          // signal not available here: the default handling stays
+        }
+      }
+      return previous;
+    }
+
+    private static void restoreSignalHandlers(List<Object[]> previous) {
+      for (Object[] p : previous) {
+        try {
+          sun.misc.Signal.handle((sun.misc.Signal) p[0], (sun.misc.SignalHandler) p[1]);
+        } catch (IllegalArgumentException e) {
+          // best effort
+        }
+      }
+    }
+  }
+
+  /** {@code weir stream list}. */
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the project's streams: topics, format, target and mode.")
+  static final class ListStreams extends WeirCommand {
+    @Override String commandName() { return "stream"; }
+
+    @Override
+    int execute(Workspace ws) {
+      Map<String, StreamSpec> all = StreamSpecs.load(ws.projectDir(), Common.env());
+      if (all.isEmpty()) {
+        System.out.println("No streams (" + StreamSpecs.FOLDER + "/*.yml).");
+        return 0;
+      }
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"NAME", "TOPICS", "FORMAT", "TARGET", "MODE", "FILE"});
+      for (StreamSpec s : all.values()) {
+        rows.add(new String[] {s.name(), s.topicPattern() != null ? "/" + s.topicPattern().pattern() + "/" : String.join(",", s.topics()),
+            s.format().name().toLowerCase(Locale.ROOT), s.target(),
+            s.mode().name().toLowerCase(Locale.ROOT) + (s.key().isEmpty() ? "" : " by " + String.join(",", s.key())), s.file()});
+      }
+      int[] w = new int[6];
+      for (String[] r : rows) for (int i = 0; i < 6; i++) w[i] = Math.max(w[i], r[i].length());
+      for (String[] r : rows) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 6; i++) sb.append(String.format("%-" + (w[i] + 2) + "s", r[i]));
+        System.out.println(sb.toString().stripTrailing());
+      }
+      return 0;
+    }
+  }
+}

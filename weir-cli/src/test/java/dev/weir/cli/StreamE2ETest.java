@@ -1,0 +1,118 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weir.stream.KafkaBroker;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code weir stream run|list} against a real Kafka broker (KRaft, in this JVM) and a real DuckDB warehouse. */
+class StreamE2ETest {
+  static KafkaBroker broker;
+
+  @BeforeAll
+  static void startBroker(@TempDir Path dir) throws Exception {
+    broker = KafkaBroker.start(dir.resolve("kafka"));
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    if (broker != null) broker.close();
+  }
+
+  private static String kafka() {
+    return "kafka:\n  bootstrap_servers: \"{{ env_var('KAFKA_BOOTSTRAP') }}\"\n";
+  }
+
+  @Test
+  void runsStreamsWithTransformJoinUpsertAndDeadLetters(@TempDir Path dir) throws Exception {
+    broker.createTopic("orders", 3);
+    broker.createTopic("prices", 1);
+    List<String[]> orders = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      orders.add(new String[] {"o" + i, "{\"id\": " + i + ", \"amount\": " + (i % 10 - 1) + ", \"country\": \"" + (i % 2 == 0 ? "FR" : "DE") + "\"}"});
+    }
+    orders.add(new String[] {"broken", "{\"id\": 5000, \"amount\": "});
+    orders.add(new String[] {"wrongtype", "{\"id\": \"five\", \"amount\": 1, \"country\": \"FR\"}"});
+    broker.produce("orders", orders);
+    List<String[]> prices = new ArrayList<>();
+    for (int v = 1; v <= 3; v++) {
+      for (String sku : List.of("a", "b", "c")) {
+        prices.add(new String[] {sku, "{\"sku\": \"" + sku + "\", \"price\": " + (v * 10) + ", \"at\": \"2024-01-0" + (v == 2 ? 9 : v) + " 00:00:00\"}"});
+      }
+    }
+    broker.produce("prices", prices);
+
+    TestProject p = TestProject.create(dir, "streaming", "");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("seeds/countries.csv", "code,name\nFR,France\nDE,Germany\n");
+    p.file("streams/orders.yml", "name: orders\n" + kafka() + """
+        topics: [orders]
+        schema: {id: bigint, amount: integer, country: varchar}
+        transform: |
+          select b.id, b.amount, c.name as country_name, b._kafka_partition, b._kafka_offset
+          from batch b left join main.countries c on c.code = b.country
+          where b.amount >= 0
+        target: raw.orders
+        trigger: {max_records: 700, max_interval: 200ms}
+        dead_letter: {relation: raw.order_errors, max_fraction: 0.05}
+        """);
+    p.file("streams/prices.yml", "name: prices\n" + kafka() + """
+        topics: [prices]
+        target: raw.prices
+        mode: upsert
+        key: [sku]
+        event_time: at
+        schema: {sku: varchar, price: double, at: timestamp}
+        """);
+    p.run("seed").exits(0);
+
+    TestProject.Result list = p.run("stream", "list");
+    list.exits(0);
+    assertThat(list.out()).contains("orders").contains("raw.orders").contains("prices").contains("upsert by sku");
+
+    TestProject.Result run = p.run("stream", "run", "--until-caught-up");
+    run.exits(0);
+    assertThat(run.out()).contains("orders batch 1").contains("records/s").contains("lag").contains("Stopped after");
+    // Transform: amount -1 filtered out (300 rows), countries joined from the warehouse.
+    assertThat(p.rows("select count(*), count(distinct id), sum(amount) from raw.orders")).containsExactly("2700|2700|10800");
+    assertThat(p.rows("select country_name, count(*) from raw.orders group by 1 order by 1")).containsExactly("France|1200", "Germany|1500");
+    // Dead letters: undecodable JSON and a value that does not cast to the declared schema.
+    assertThat(p.rows("select record_key, error from raw.order_errors order by record_key"))
+        .containsExactly("broken|invalid JSON: Unexpected end-of-input within/between Object entries",
+            "wrongtype|column id: value five is not a bigint");
+    // Upsert by event time: the latest 'at' wins (the 2024-01-09 version, produced second), not the last produced.
+    assertThat(p.rows("select sku, price from raw.prices order by sku")).containsExactly("a|20.0", "b|20.0", "c|20.0");
+    assertThat(p.rows("select stream, sum(next_offset) from raw.weir_stream_offsets group by 1 order by 1"))
+        .containsExactly("orders|3002", "prices|9");
+
+    // Run again: nothing new, nothing doubled.
+    p.run("stream", "run", "orders", "--until-caught-up").exits(0);
+    assertThat(p.rows("select count(*) from raw.orders")).containsExactly("2700");
+    // Unknown stream names are a usage error with a suggestion.
+    TestProject.Result bad = p.run("stream", "run", "ordrs");
+    bad.exits(2);
+    assertThat(bad.out() + bad.err()).contains("No stream named 'ordrs'").contains("'orders'");
+  }
+
+  @Test
+  void aBadRecordRateOverTheThresholdStopsTheStreamWithExitCode1(@TempDir Path dir) throws Exception {
+    broker.createTopic("noisy", 1);
+    List<String[]> msgs = new ArrayList<>();
+    for (int i = 0; i < 100; i++) msgs.add(new String[] {"k" + i, i % 4 == 0 ? "garbage " + i : "{\"id\": " + i + "}"});
+    broker.produce("noisy", msgs);
+    TestProject p = TestProject.create(dir, "noisy", "");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("streams/noisy.yml", "name: noisy\n" + kafka() + "topics: [noisy]\ntarget: raw.noisy\ndead_letter: {max_fraction: 0.1}\n");
+    TestProject.Result r = p.run("stream", "run", "--until-caught-up");
+    r.exits(1);
+    assertThat(r.out() + r.err()).contains("Stream 'noisy' stopped: 25 of 100 records").contains("nothing of this batch was committed");
+    assertThat(p.rows("select count(*) from raw.weir_stream_offsets")).containsExactly("0");
+    assertThat(p.rows("select count(*) from raw.weir_dead_letters")).containsExactly("0");
+  }
+}

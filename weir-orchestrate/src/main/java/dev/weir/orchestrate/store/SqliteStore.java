@@ -1,0 +1,241 @@
+package dev.weir.orchestrate.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weir.core.WeirException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The metadata store in an embedded SQLite file (default {@code target/weir_meta.sqlite}). The schema is
+ * created and upgraded by Flyway from the versioned scripts in {@code dev/weir/orchestrate/db/migration}
+ * (Flyway records them in its {@code flyway_schema_history} table), so an older file is upgraded in place.
+ * One connection, used under a lock; WAL mode and a busy timeout let other processes read and write too.
+ */
+public final class SqliteStore implements MetadataStore {
+  /** The classpath folder of the migration scripts (V1__runs.sql, ...), shared with the future PostgreSQL store. */
+  public static final String MIGRATIONS = "classpath:dev/weir/orchestrate/db/migration";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final Path file;
+  private final Connection conn;
+
+  /** Opens (creating if needed) the store at {@code file} and brings its schema up to date. */
+  public SqliteStore(Path file) {
+    this.file = file.toAbsolutePath();
+    String url = "jdbc:sqlite:" + this.file;
+    try {
+      Files.createDirectories(this.file.getParent());
+      migrate(url);
+      conn = DriverManager.getConnection(url);
+      try (Statement st = conn.createStatement()) {
+        st.execute("pragma busy_timeout = 10000");
+        st.execute("pragma journal_mode = wal");
+        st.execute("pragma foreign_keys = on");
+      }
+    } catch (IOException | SQLException e) {
+      throw WeirException.runtime("Cannot open the metadata store " + this.file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void migrate(String url) {
+    try {
+      Flyway.configure(SqliteStore.class.getClassLoader())
+          .dataSource(url, null, null)
+          .locations(MIGRATIONS)
+          .load()
+          .migrate();
+    } catch (RuntimeException e) {
+      throw WeirException.runtime("Cannot bring the metadata store's schema up to date (" + url + "): " + e.getMessage(), e);
+    }
+  }
+
+  public Path file() { return file; }
+
+  @Override
+  public synchronized long createRun(String pipeline, Instant intervalStart, Instant intervalEnd, Instant logicalDate,
+      Map<String, Object> params, String trigger, String runKey, Long parentRunId, List<String> steps) {
+    try {
+      conn.setAutoCommit(false);
+      long id;
+      try (PreparedStatement ps = conn.prepareStatement("insert into pipeline_run (pipeline, interval_start, interval_end, logical_date, "
+          + "params, state, run_trigger, run_key, parent_run_id, queued_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          Statement.RETURN_GENERATED_KEYS)) {
+        ps.setString(1, pipeline);
+        ps.setString(2, text(intervalStart));
+        ps.setString(3, text(intervalEnd));
+        ps.setString(4, text(logicalDate));
+        ps.setString(5, JSON.writeValueAsString(params));
+        ps.setString(6, State.QUEUED.dbName());
+        ps.setString(7, trigger);
+        ps.setString(8, runKey);
+        if (parentRunId == null) ps.setNull(9, Types.INTEGER);
+        else ps.setLong(9, parentRunId);
+        ps.setString(10, text(Instant.now()));
+        ps.executeUpdate();
+        try (ResultSet rs = ps.getGeneratedKeys()) {
+          rs.next();
+          id = rs.getLong(1);
+        }
+      }
+      try (PreparedStatement ps = conn.prepareStatement("insert into step_run (run_id, step, position, try_number, state) values (?, ?, ?, 1, ?)")) {
+        for (int i = 0; i < steps.size(); i++) {
+          ps.setLong(1, id);
+          ps.setString(2, steps.get(i));
+          ps.setInt(3, i);
+          ps.setString(4, State.QUEUED.dbName());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      conn.commit();
+      return id;
+    } catch (SQLException | JsonProcessingException e) {
+      rollback();
+      throw fail("recording a run of " + pipeline, e);
+    } finally {
+      autoCommit();
+    }
+  }
+
+  @Override
+  public synchronized void updateRun(long runId, State state, Instant startedAt, Instant endedAt) {
+    try (PreparedStatement ps = conn.prepareStatement("update pipeline_run set state = ?, started_at = coalesce(?, started_at), "
+        + "ended_at = coalesce(?, ended_at) where id = ?")) {
+      ps.setString(1, state.dbName());
+      ps.setString(2, text(startedAt));
+      ps.setString(3, text(endedAt));
+      ps.setLong(4, runId);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw fail("updating run " + runId, e);
+    }
+  }
+
+  @Override
+  public synchronized void putStep(StepRun s) {
+    try (PreparedStatement ps = conn.prepareStatement("insert into step_run (run_id, step, position, try_number, state, started_at, ended_at, "
+        + "exit_code, error, log_path) values (?, ?, coalesce((select min(position) from step_run where run_id = ? and step = ?), 0), "
+        + "?, ?, ?, ?, ?, ?, ?) on conflict (run_id, step, try_number) do update set state = excluded.state, "
+        + "started_at = excluded.started_at, ended_at = excluded.ended_at, exit_code = excluded.exit_code, "
+        + "error = excluded.error, log_path = excluded.log_path")) {
+      ps.setLong(1, s.runId());
+      ps.setString(2, s.step());
+      ps.setLong(3, s.runId());
+      ps.setString(4, s.step());
+      ps.setInt(5, s.tryNumber());
+      ps.setString(6, s.state().dbName());
+      ps.setString(7, text(s.startedAt()));
+      ps.setString(8, text(s.endedAt()));
+      if (s.exitCode() == null) ps.setNull(9, Types.INTEGER);
+      else ps.setInt(9, s.exitCode());
+      ps.setString(10, s.error());
+      ps.setString(11, s.logPath());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw fail("recording step " + s.step() + " of run " + s.runId(), e);
+    }
+  }
+
+  @Override
+  public synchronized Optional<PipelineRun> run(long runId) {
+    List<PipelineRun> r = queryRuns("select * from pipeline_run where id = ?", runId);
+    return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));
+  }
+
+  @Override
+  public synchronized List<PipelineRun> runs(String pipeline, int limit) {
+    if (pipeline == null) return queryRuns("select * from pipeline_run order by id desc limit ?", limit);
+    return queryRuns("select * from pipeline_run where pipeline = ? order by id desc limit ?", pipeline, limit);
+  }
+
+  @Override
+  public synchronized List<StepRun> steps(long runId) {
+    List<StepRun> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("select * from step_run where run_id = ? order by position, step, try_number")) {
+      ps.setLong(1, runId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          int exit = rs.getInt("exit_code");
+          Integer exitCode = rs.wasNull() ? null : exit;
+          out.add(new StepRun(rs.getLong("run_id"), rs.getString("step"), rs.getInt("try_number"), State.of(rs.getString("state")),
+              instant(rs.getString("started_at")), instant(rs.getString("ended_at")), exitCode, rs.getString("error"),
+              rs.getString("log_path")));
+        }
+      }
+    } catch (SQLException e) {
+      throw fail("reading the steps of run " + runId, e);
+    }
+    return out;
+  }
+
+  private List<PipelineRun> queryRuns(String sql, Object... args) {
+    List<PipelineRun> out = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long parent = rs.getLong("parent_run_id");
+          Long parentId = rs.wasNull() ? null : parent;
+          Map<String, Object> params = JSON.readValue(rs.getString("params"), new TypeReference<LinkedHashMap<String, Object>>() {});
+          out.add(new PipelineRun(rs.getLong("id"), rs.getString("pipeline"), instant(rs.getString("interval_start")),
+              instant(rs.getString("interval_end")), instant(rs.getString("logical_date")), params, State.of(rs.getString("state")),
+              rs.getString("run_trigger"), rs.getString("run_key"), parentId, instant(rs.getString("queued_at")),
+              instant(rs.getString("started_at")), instant(rs.getString("ended_at"))));
+        }
+      }
+    } catch (SQLException | JsonProcessingException e) {
+      throw fail("reading runs", e);
+    }
+    return out;
+  }
+
+  private static String text(Instant i) { return i == null ? null : i.toString(); }
+
+  private static Instant instant(String s) { return s == null ? null : Instant.parse(s); }
+
+  private WeirException fail(String what, Exception e) {
+    return WeirException.runtime("Metadata store " + file + ": error " + what + ": " + e.getMessage(), e);
+  }
+
+  private void rollback() {
+    try {
+      conn.rollback();
+    } catch (SQLException ignored) {
+      // the original error is the one to report
+    }
+  }
+
+  private void autoCommit() {
+    try {
+      conn.setAutoCommit(true);
+    } catch (SQLException ignored) {
+      // next statement will report a broken connection
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      conn.close();
+    } catch (SQLException ignored) {
+      // closing: nothing left to do
+    }
+  }
+}

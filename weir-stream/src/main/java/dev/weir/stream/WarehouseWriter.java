@@ -1,0 +1,426 @@
+package dev.weir.stream;
+
+import dev.weir.core.WeirException;
+import dev.weir.core.engine.ColumnInfo;
+import dev.weir.core.engine.Dialect;
+import dev.weir.core.engine.QueryResult;
+import dev.weir.core.engine.Relation;
+import dev.weir.core.engine.Session;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Writes micro-batches of one worker (one consumer thread) to the warehouse, exactly once: the
+ * batch's rows, its dead letters and the next offset of every partition it read are committed in
+ * one transaction of the worker's own {@link Session}. The offsets read back by
+ * {@link #readOffsets()} are therefore always those of the last committed batch.
+ */
+final class WarehouseWriter {
+  private final StreamState st;
+  private final StreamSpec spec;
+  private final Session s;
+  private final Dialect d;
+  private final Decoder decoder;
+  private final Relation stage;
+  private final Relation dedup;
+  private List<ColumnInfo> stageColumns;
+
+  /** The outcome of one committed batch. */
+  record Committed(int records, int rows, int deadLetters, Map<TopicPartition, Long> nextOffsets, long commitMillis) {}
+
+  /** A record that failed, with the reason. */
+  record Bad(ConsumerRecord<byte[], byte[]> rec, String error) {}
+
+  WarehouseWriter(StreamState st, Session s, int worker) {
+    this.st = st;
+    this.spec = st.spec;
+    this.s = s;
+    this.d = s.dialect();
+    this.decoder = new Decoder(spec);
+    this.stage = st.target.withIdentifier("__weir_stage_" + spec.name() + "_" + worker);
+    this.dedup = st.target.withIdentifier("__weir_dedup_" + spec.name() + "_" + worker);
+  }
+
+  /** The next offset to read of each partition, as the warehouse last committed it for this stream. */
+  Map<TopicPartition, Long> readOffsets() {
+    QueryResult r = s.query("select topic, partition_id, next_offset from " + d.render(st.offsets) + " where stream = "
+        + d.stringLiteral(spec.name()), -1);
+    Map<TopicPartition, Long> out = new HashMap<>();
+    for (List<Object> row : r.rows()) {
+      out.put(new TopicPartition((String) row.get(0), ((Number) row.get(1)).intValue()), ((Number) row.get(2)).longValue());
+    }
+    return out;
+  }
+
+  /**
+   * Decodes and writes one batch; returns what was committed. Throws {@link StreamStoppedException}
+   * (nothing committed) when the share of bad records exceeds the stream's {@code max_fraction}.
+   */
+  Committed write(List<ConsumerRecord<byte[], byte[]>> records) {
+    // 1. Decode (outside any lock: decoding is the CPU-heavy part and runs in parallel on all workers).
+    List<Bad> bad = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> okRecs = new ArrayList<>(records.size());
+    List<Decoder.Parsed> parsed = new ArrayList<>(records.size());
+    Map<TopicPartition, Long> next = new LinkedHashMap<>();
+    int tombstones = 0;
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
+      if (r.value() == null) {
+        tombstones++;
+        continue;
+      }
+      try {
+        parsed.add(decoder.parse(r.value()));
+        okRecs.add(r);
+      } catch (ColumnKind.BadValue e) {
+        bad.add(new Bad(r, e.getMessage()));
+      }
+    }
+    Map<String, ColumnKind> known = new LinkedHashMap<>();
+    if (spec.transform() == null) {
+      st.ddl.lock();
+      try {
+        if (st.targetColumns != null) {
+          for (ColumnInfo c : st.targetColumns.values()) {
+            if (StreamState.META.contains(c.name())) continue;
+            ColumnKind.Declared k = ColumnKind.parseDeclared(c.dataType());
+            known.put(c.name(), k == null ? ColumnKind.VARCHAR : k.kind());
+          }
+        }
+      } finally {
+        st.ddl.unlock();
+      }
+    }
+    LinkedHashMap<String, ColumnKind> schema = decoder.schemaFor(parsed, known);
+    for (String m : StreamState.META) {
+      if (Decoder.findIgnoreCase(schema, m) != null) {
+        throw new StreamStoppedException("Stream '" + spec.name() + "': a record field is named " + m + ", which Weir uses for the record's position");
+      }
+    }
+    List<String> names = new ArrayList<>(StreamState.META);
+    names.addAll(schema.keySet());
+    List<ColumnKind> kinds = new ArrayList<>(StreamState.META_KINDS);
+    kinds.addAll(schema.values());
+    List<String> dataNames = new ArrayList<>(schema.keySet());
+    List<ColumnKind> dataKinds = new ArrayList<>(schema.values());
+    int[] keyIdx = keyIndexes(names);
+    List<Object[]> rows = new ArrayList<>(parsed.size());
+    List<ConsumerRecord<byte[], byte[]>> rowRecs = new ArrayList<>(parsed.size());
+    for (int i = 0; i < parsed.size(); i++) {
+      ConsumerRecord<byte[], byte[]> r = okRecs.get(i);
+      Object[] row = new Object[names.size()];
+      row[0] = r.topic();
+      row[1] = (long) r.partition();
+      row[2] = r.offset();
+      row[3] = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+      row[4] = LocalDateTime.ofInstant(Instant.ofEpochMilli(r.timestamp()), ZoneOffset.UTC);
+      try {
+        decoder.toRow(parsed.get(i), dataNames, dataKinds, row, StreamState.META.size());
+        if (keyIdx != null) {
+          for (int k : keyIdx) if (row[k] == null) throw new ColumnKind.BadValue("upsert key column " + names.get(k) + " is null");
+        }
+        rows.add(row);
+        rowRecs.add(r);
+      } catch (ColumnKind.BadValue e) {
+        bad.add(new Bad(r, e.getMessage()));
+      }
+    }
+    checkThreshold(records.size() - tombstones, bad);
+    List<ColumnInfo> columns = new ArrayList<>(names.size());
+    for (int i = 0; i < names.size(); i++) columns.add(new ColumnInfo(names.get(i), kinds.get(i).sqlType(st.engineType)));
+
+    // 2. Warehouse work: one transaction for rows, dead letters and offsets.
+    st.writeLock.lock();
+    try {
+      boolean staged = spec.transform() != null || spec.mode() == StreamSpec.Mode.UPSERT;
+      if (!staged) {
+        align(columns);
+        return commit(() -> s.bulkLoad(st.target, columns, rows), records.size(), rows.size(), bad, next);
+      }
+      loadStage(columns, rows);
+      String output = outputSql();
+      List<ColumnInfo> outCols = describe(output);
+      align(outCols);
+      try {
+        return commit(() -> writeFromStage(output, outCols), records.size(), -1, bad, next);
+      } catch (StreamStoppedException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        if (spec.transform() == null) throw e;
+        // Some rows fail the transform: find them (bisecting the batch), send them to dead letters, write the rest.
+        List<Integer> failing = new ArrayList<>();
+        String[] firstError = new String[1];
+        findFailing(rows, 0, rows.size(), columns, output, failing, firstError, e, records.size() - tombstones - bad.size());
+        List<Object[]> good = new ArrayList<>();
+        java.util.Set<Integer> failingSet = new java.util.HashSet<>(failing);
+        for (int i = 0; i < rows.size(); i++) {
+          if (failingSet.contains(i)) bad.add(new Bad(rowRecs.get(i), "transform failed: " + firstLine(firstError[0])));
+          else good.add(rows.get(i));
+        }
+        checkThreshold(records.size() - tombstones, bad);
+        loadStage(columns, good);
+        return commit(() -> writeFromStage(output, outCols), records.size(), -1, bad, next);
+      }
+    } finally {
+      st.writeLock.unlock();
+    }
+  }
+
+  private int[] keyIndexes(List<String> names) {
+    if (spec.mode() != StreamSpec.Mode.UPSERT || spec.transform() != null) return null;
+    int[] idx = new int[spec.key().size()];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = -1;
+      for (int j = 0; j < names.size(); j++) if (names.get(j).equalsIgnoreCase(spec.key().get(i))) idx[i] = j;
+      if (idx[i] < 0) return null; // the key is not a batch column (yet): checked by SQL
+    }
+    return idx;
+  }
+
+  private void checkThreshold(int total, List<Bad> bad) {
+    if (bad.isEmpty() || total <= 0) return;
+    double fraction = (double) bad.size() / total;
+    if (fraction > spec.deadLetter().maxFraction()) {
+      Bad first = bad.get(0);
+      throw new StreamStoppedException(String.format(Locale.ROOT,
+          "Stream '%s' stopped: %d of %d records in a batch are bad (%.1f%%, more than dead_letter.max_fraction %s); "
+              + "nothing of this batch was committed. First: %s partition %d offset %d: %s",
+          spec.name(), bad.size(), total, 100.0 * fraction, spec.deadLetter().maxFraction(), first.rec().topic(),
+          first.rec().partition(), first.rec().offset(), first.error()));
+    }
+  }
+
+  private interface Work { void run(); }
+
+  private Committed commit(Work data, int records, int rows, List<Bad> bad, Map<TopicPartition, Long> next) {
+    long t0 = System.nanoTime();
+    s.begin();
+    boolean done = false;
+    try {
+      data.run();
+      if (!bad.isEmpty()) s.bulkLoad(st.deadLetters, DEAD_LETTER_COLUMNS, deadLetterRows(bad));
+      Faults.reached(Faults.Point.BEFORE_COMMIT);
+      s.execute(offsetsUpsert(next));
+      Faults.reached(Faults.Point.MID_COMMIT);
+      s.commit();
+      done = true;
+      Faults.reached(Faults.Point.AFTER_COMMIT);
+    } finally {
+      if (!done) {
+        try {
+          s.rollback();
+        } catch (RuntimeException ignored) {
+          // the original failure matters
+        }
+      }
+    }
+    return new Committed(records, rows, bad.size(), next, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private static final List<ColumnInfo> DEAD_LETTER_COLUMNS = List.of(new ColumnInfo("stream", "varchar"),
+      new ColumnInfo("topic", "varchar"), new ColumnInfo("partition_id", "integer"), new ColumnInfo("record_offset", "bigint"),
+      new ColumnInfo("record_key", "varchar"), new ColumnInfo("payload", "varchar"), new ColumnInfo("error", "varchar"),
+      new ColumnInfo("failed_at", "timestamp"));
+
+  private List<Object[]> deadLetterRows(List<Bad> bad) {
+    LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
+    List<Object[]> out = new ArrayList<>(bad.size());
+    for (Bad b : bad) {
+      ConsumerRecord<byte[], byte[]> r = b.rec();
+      out.add(new Object[] {spec.name(), r.topic(), (long) r.partition(), r.offset(),
+          r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
+          r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8), b.error(), now});
+    }
+    return out;
+  }
+
+  private String offsetsUpsert(Map<TopicPartition, Long> next) {
+    StringBuilder sb = new StringBuilder("insert into ").append(d.render(st.offsets))
+        .append(" (stream, topic, partition_id, next_offset, updated_at) values ");
+    boolean first = true;
+    for (Map.Entry<TopicPartition, Long> e : next.entrySet()) {
+      if (!first) sb.append(", ");
+      first = false;
+      sb.append('(').append(d.stringLiteral(spec.name())).append(", ").append(d.stringLiteral(e.getKey().topic())).append(", ")
+          .append(e.getKey().partition()).append(", ").append(e.getValue()).append(", current_timestamp)");
+    }
+    return sb.append(" on conflict (stream, topic, partition_id) do update set next_offset = excluded.next_offset,"
+        + " updated_at = excluded.updated_at").toString();
+  }
+
+  // ------------------------------------------------------------------------------------------ staging
+
+  private void loadStage(List<ColumnInfo> columns, List<Object[]> rows) {
+    if (!columns.equals(stageColumns)) {
+      s.execute(d.dropIfExists(stage, dev.weir.core.engine.RelationType.TABLE));
+      s.execute(d.createTable(stage, columns));
+      stageColumns = columns;
+    } else {
+      s.execute("delete from " + d.render(stage));
+    }
+    if (!rows.isEmpty()) s.bulkLoad(stage, columns, rows);
+  }
+
+  /** The batch's output query: the transform over {@code batch} (the staged rows), or the staged rows. */
+  private String outputSql() {
+    String batch = "select * from " + d.render(stage);
+    if (spec.transform() == null) return batch;
+    String t = spec.transform();
+    if (t.regionMatches(true, 0, "with", 0, 4) && t.length() > 4 && Character.isWhitespace(t.charAt(4))) {
+      return "with batch as (" + batch + "), " + t.substring(5);
+    }
+    return "with batch as (" + batch + ")\n" + t;
+  }
+
+  private List<ColumnInfo> describe(String output) {
+    try {
+      return s.query("select * from (" + output + ") as weir_q limit 0", 0).columns();
+    } catch (RuntimeException e) {
+      throw new StreamStoppedException("Stream '" + spec.name() + "': the transform fails: " + firstLine(e.getMessage()), e);
+    }
+  }
+
+  private void writeFromStage(String output, List<ColumnInfo> outCols) {
+    StringBuilder cols = new StringBuilder();
+    for (ColumnInfo c : outCols) {
+      if (cols.length() > 0) cols.append(", ");
+      cols.append(d.quote(c.name()));
+    }
+    String t = d.render(st.target);
+    if (spec.mode() == StreamSpec.Mode.APPEND) {
+      s.execute("insert into " + t + " (" + cols + ") select " + cols + " from (" + output + ") as weir_q");
+      return;
+    }
+    List<String> names = outCols.stream().map(ColumnInfo::name).toList();
+    StringBuilder keys = new StringBuilder();
+    StringBuilder keyMatch = new StringBuilder();
+    StringBuilder notNull = new StringBuilder();
+    for (String k : spec.key()) {
+      String col = findName(names, k);
+      if (col == null) throw new StreamStoppedException("Stream '" + spec.name() + "': upsert key column '" + k + "' is not among the batch's columns " + names);
+      if (keys.length() > 0) {
+        keys.append(", ");
+        keyMatch.append(" and ");
+        notNull.append(" and ");
+      }
+      keys.append(d.quote(col));
+      keyMatch.append("d.").append(d.quote(col)).append(" = ").append("%1$s.").append(d.quote(col));
+      notNull.append(d.quote(col)).append(" is not null");
+    }
+    String order;
+    String ev = null;
+    if (spec.eventTime() != null) {
+      ev = findName(names, spec.eventTime());
+      if (ev == null) throw new StreamStoppedException("Stream '" + spec.name() + "': event_time column '" + spec.eventTime() + "' is not among the batch's columns " + names);
+      order = d.quote(ev) + " desc nulls last" + (names.contains("_kafka_offset") ? ", \"_kafka_offset\" desc" : "");
+    } else if (names.contains("_kafka_offset")) {
+      order = "\"_kafka_offset\" desc";
+    } else {
+      throw new StreamStoppedException("Stream '" + spec.name() + "': mode upsert keeps the latest row by offset, so the transform must "
+          + "select _kafka_offset (or set event_time)");
+    }
+    s.execute(d.dropIfExists(dedup, dev.weir.core.engine.RelationType.TABLE));
+    s.execute("create table " + d.render(dedup) + " as select " + cols + " from (select weir_q.*, row_number() over (partition by "
+        + keys + " order by " + order + ") as weir_rn from (" + output + ") as weir_q where " + notNull + ") as weir_r where weir_rn = 1");
+    String dd = d.render(dedup);
+    String match = String.format(keyMatch.toString(), t);
+    s.execute("delete from " + t + " where exists (select 1 from " + dd + " as d where " + match
+        + (ev == null ? "" : " and " + t + "." + d.quote(ev) + " <= d." + d.quote(ev)) + ")");
+    String match2 = String.format(keyMatch.toString(), "weir_t");
+    s.execute("insert into " + t + " (" + cols + ") select " + cols + " from " + dd + " as d where not exists (select 1 from " + t
+        + " as weir_t where " + match2 + ")");
+  }
+
+  /** Finds rows of {@code rows[from, to)} that make the transform fail, by halving; stops early past the threshold. */
+  private void findFailing(List<Object[]> rows, int from, int to, List<ColumnInfo> columns, String output,
+                           List<Integer> failing, String[] firstError, RuntimeException known, int total) {
+    if (from >= to || failing.size() > spec.deadLetter().maxFraction() * total) return;
+    String err;
+    if (known != null) {
+      err = known.getMessage();
+    } else {
+      loadStage(columns, rows.subList(from, to));
+      try {
+        s.query("select * from (" + output + ") as weir_q", -1);
+        return;
+      } catch (RuntimeException e) {
+        err = e.getMessage();
+      }
+    }
+    if (to - from == 1) {
+      failing.add(from);
+      if (firstError[0] == null) firstError[0] = err;
+      return;
+    }
+    int mid = (from + to) >>> 1;
+    findFailing(rows, from, mid, columns, output, failing, firstError, null, total);
+    findFailing(rows, mid, to, columns, output, failing, firstError, null, total);
+  }
+
+  private static String findName(List<String> names, String want) {
+    for (String n : names) if (n.equals(want)) return n;
+    for (String n : names) if (n.equalsIgnoreCase(want)) return n;
+    return null;
+  }
+
+  static String firstLine(String msg) {
+    if (msg == null) return "";
+    int nl = msg.indexOf('\n');
+    return nl < 0 ? msg : msg.substring(0, nl);
+  }
+
+  // ------------------------------------------------------------------------------------------ schema drift
+
+  /**
+   * Makes the target hold {@code columns}: creates it on the first batch, adds new columns and
+   * widens types (bigint → double → varchar) as the data drifts. Runs in autocommit before the
+   * batch's transaction (schema changes are idempotent; the data and offsets stay atomic).
+   */
+  private void align(List<ColumnInfo> columns) {
+    st.ddl.lock();
+    try {
+      if (st.targetColumns == null) {
+        st.refreshTarget(s);
+        if (st.targetColumns == null) {
+          List<ColumnInfo> create = new ArrayList<>();
+          for (ColumnInfo c : columns) create.add(new ColumnInfo(c.name(), c.dataType()));
+          s.execute(d.createTable(st.target, create));
+          st.refreshTarget(s);
+          return;
+        }
+      }
+      boolean changed = false;
+      for (ColumnInfo c : columns) {
+        String existing = Decoder.findIgnoreCase(st.targetColumns, c.name());
+        if (existing == null) {
+          s.execute("alter table " + d.render(st.target) + " add column " + d.quote(c.name()) + " " + c.dataType());
+          changed = true;
+          continue;
+        }
+        ColumnKind.Declared have = ColumnKind.parseDeclared(st.targetColumns.get(existing).dataType());
+        ColumnKind.Declared want = ColumnKind.parseDeclared(c.dataType());
+        if (have == null || want == null || have.kind() == want.kind()) continue;
+        ColumnKind wide = ColumnKind.widen(have.kind(), want.kind());
+        if (have.kind() == ColumnKind.INTEGER && wide == ColumnKind.BIGINT && want.kind() == ColumnKind.INTEGER) continue;
+        if (wide == have.kind()) continue;
+        String type = wide.sqlType(st.engineType);
+        s.execute("alter table " + d.render(st.target) + " alter column " + d.quote(existing) + " type " + type + " using "
+            + d.quote(existing) + "::" + type);
+        changed = true;
+      }
+      if (changed) st.refreshTarget(s);
+    } finally {
+      st.ddl.unlock();
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.weir.stream;
+
+import dev.weir.core.engine.Engine;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The stream benchmark (bench/stream.sh; not part of mvn verify): in one run, against one broker
+ * started here, (1) the raw consumption rate of a topic of 100-byte JSON messages with a plain
+ * KafkaConsumer loop, (2) Weir's exactly-once rate into DuckDB on the same topic, (3) end-to-end
+ * latency (produce timestamp to warehouse commit) at a steady rate. Args: messages, rate/s, seconds, out dir.
+ */
+public final class StreamBench {
+  private StreamBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int rate = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+    int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+    Path out = Path.of(args.length > 3 ? args[3] : "bench/out");
+    Files.createDirectories(out);
+    Path work = Files.createTempDirectory(out, "stream-bench-");
+    try (KafkaBroker broker = KafkaBroker.start(work.resolve("kafka"))) {
+      broker.createTopic("bench", 1);
+      long t = System.nanoTime();
+      try (KafkaProducer<byte[], byte[]> p = broker.producer(true)) {
+        for (int i = 0; i < n; i++) p.send(new ProducerRecord<>("bench", null, message(i)));
+        p.flush();
+      }
+      double produceSecs = (System.nanoTime() - t) / 1e9;
+      System.out.printf(Locale.ROOT, "produced %d messages of %d bytes in %.1f s%n", n, message(0).length, produceSecs);
+
+      double raw1 = raw(broker, n);
+      double weir = weir(broker, work.resolve("wh1"), n);
+      double raw2 = raw(broker, n);
+      double rawRate = Math.max(raw1, raw2);
+      System.out.printf(Locale.ROOT, "raw KafkaConsumer: %,.0f msg/s (runs: %,.0f and %,.0f)%n", rawRate, raw1, raw2);
+      System.out.printf(Locale.ROOT, "weir exactly-once into DuckDB: %,.0f msg/s = %.2fx raw%n", weir, weir / rawRate);
+
+      long[] lat = latency(broker, work.resolve("wh2"), rate, seconds);
+      System.out.printf(Locale.ROOT, "latency at %,d msg/s for %d s: p50 %d ms, p99 %d ms, max %d ms (%d records)%n",
+          rate, seconds, lat[0], lat[1], lat[2], lat[3]);
+      String json = String.format(Locale.ROOT, "{\"messages\": %d, \"message_bytes\": %d, \"raw_msgs_per_s\": %.0f, \"weir_msgs_per_s\": %.0f,"
+          + " \"ratio\": %.3f, \"latency_rate\": %d, \"latency_seconds\": %d, \"latency_p50_ms\": %d, \"latency_p99_ms\": %d, \"latency_max_ms\": %d}%n",
+          n, message(0).length, rawRate, weir, weir / rawRate, rate, seconds, lat[0], lat[1], lat[2]);
+      Files.writeString(out.resolve("stream.json"), json);
+      System.out.print(json);
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  /** A JSON message of exactly 100 bytes. */
+  static byte[] message(int i) {
+    String base = String.format(Locale.ROOT, "{\"id\":%d,\"user\":\"u%d\",\"amount\":%d.%02d,\"country\":\"%s\",\"pad\":\"",
+        i, i % 100_000, i % 1000, i % 100, i % 2 == 0 ? "FR" : "DE");
+    StringBuilder sb = new StringBuilder(base);
+    while (sb.length() < 98) sb.append('x');
+    return sb.append("\"}").toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  static double raw(KafkaBroker broker, int n) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+      TopicPartition tp = new TopicPartition("bench", 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long t = System.nanoTime();
+      long seen = 0, bytes = 0;
+      while (seen < n) {
+        ConsumerRecords<byte[], byte[]> rs = c.poll(Duration.ofMillis(200));
+        for (var r : rs) bytes += r.value().length;
+        seen += rs.count();
+      }
+      double secs = (System.nanoTime() - t) / 1e9;
+      if (bytes == 0) throw new IllegalStateException();
+      return seen / secs;
+    }
+  }
+
+  private static StreamSpec spec(KafkaBroker broker, String name, String topic, String trigger) {
+    return StreamSpecs.parse("name: " + name + "\nkafka: {bootstrap_servers: '" + broker.bootstrapServers() + "'}\ntopics: [" + topic
+        + "]\ntarget: raw." + name + "\ntrigger: " + trigger + "\n", "streams/" + name + ".yml", Map.of()).get(0);
+  }
+
+  private static final StreamRunner.Listener QUIET = new StreamRunner.Listener() {
+    @Override public void batch(BatchReport r) {}
+    @Override public void info(String m) {}
+  };
+
+  static double weir(KafkaBroker broker, Path dir, int n) throws Exception {
+    Files.createDirectories(dir);
+    try (Engine e = TestWarehouse.duckdb(dir)) {
+      StreamRunner r = new StreamRunner(e, List.of(spec(broker, "bench", "bench", "{max_records: 100000, max_interval: 1s}")),
+          new StreamRunner.Options(true, 0, 1), QUIET);
+      long t = System.nanoTime();
+      StreamRunner.Result res = r.run();
+      double secs = (System.nanoTime() - t) / 1e9;
+      if (res.failure() != null) throw new IllegalStateException(res.failure());
+      Object rows = TestWarehouse.scalar(e, "select count(*) from raw.bench");
+      if (((Number) rows).longValue() != n) throw new IllegalStateException("rows " + rows + " != " + n);
+      return n / secs;
+    }
+  }
+
+  static long[] latency(KafkaBroker broker, Path dir, int rate, int seconds) throws Exception {
+    broker.createTopic("steady", 1);
+    Files.createDirectories(dir);
+    try (Engine e = TestWarehouse.duckdb(dir)) {
+      StreamRunner r = new StreamRunner(e, List.of(spec(broker, "steady", "steady", "{max_records: 20000, max_interval: 200ms}")),
+          StreamRunner.Options.forever(), QUIET);
+      Thread runner = new Thread(() -> {
+        try {
+          r.run();
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      runner.start();
+      try (KafkaProducer<byte[], byte[]> p = broker.producer(false)) {
+        long start = System.nanoTime();
+        long sent = 0;
+        long warm = 3;
+        boolean reset = false;
+        while (true) {
+          long elapsed = System.nanoTime() - start;
+          if (elapsed > Duration.ofSeconds(seconds + warm).toNanos()) break;
+          if (!reset && elapsed > Duration.ofSeconds(warm).toNanos()) {
+            r.latencies().reset();
+            reset = true;
+          }
+          long due = elapsed * rate / 1_000_000_000L;
+          while (sent < due) p.send(new ProducerRecord<>("steady", null, message((int) sent++)));
+          Thread.sleep(1);
+        }
+        p.flush();
+      }
+      Thread.sleep(1500);
+      r.stop();
+      runner.join();
+      Latencies l = r.latencies();
+      return new long[] {l.quantile(0.5), l.quantile(0.99), l.quantile(1.0), l.count()};
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    try (var s = Files.walk(p)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (java.io.IOException ignored) {
+      // best effort
+    }
+  }
+}
