@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,19 +35,8 @@ class BothEnginesE2ETest {
   static final AtomicInteger SEQ = new AtomicInteger();
 
   @BeforeAll
-  static void start() throws IOException {
-    Path work = Path.of("target", "embedded-pg").toAbsolutePath();
-    Files.createDirectories(work);
-    pg = EmbeddedPostgres.builder()
-        .setOverrideWorkingDirectory(work.toFile())
-        .setDataDirectory(work.resolve("data-both-" + ProcessHandle.current().pid()))
-        .setCleanDataDirectory(true)
-        .start();
-  }
-
-  @AfterAll
-  static void stop() throws IOException {
-    if (pg != null) pg.close();
+  static void start() {
+    pg = SharedPostgres.get();
   }
 
   /** A project on one engine, building into its own schema {@link #schema}. */

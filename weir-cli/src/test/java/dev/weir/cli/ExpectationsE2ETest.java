@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,19 +41,8 @@ class ExpectationsE2ETest {
   static final AtomicInteger SEQ = new AtomicInteger();
 
   @BeforeAll
-  static void start() throws IOException {
-    Path work = Path.of("target", "embedded-pg").toAbsolutePath();
-    Files.createDirectories(work);
-    pg = EmbeddedPostgres.builder()
-        .setOverrideWorkingDirectory(work.toFile())
-        .setDataDirectory(work.resolve("data-expect-" + ProcessHandle.current().pid()))
-        .setCleanDataDirectory(true)
-        .start();
-  }
-
-  @AfterAll
-  static void stop() throws IOException {
-    if (pg != null) pg.close();
+  static void start() {
+    pg = SharedPostgres.get();
   }
 
   // ------------------------------------------------------------------ the data

@@ -15,7 +15,6 @@ import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,19 +24,8 @@ class FreshnessPostgresE2ETest {
   static EmbeddedPostgres pg;
 
   @BeforeAll
-  static void start() throws IOException {
-    Path work = Path.of("target", "embedded-pg").toAbsolutePath();
-    Files.createDirectories(work);
-    pg = EmbeddedPostgres.builder()
-        .setOverrideWorkingDirectory(work.toFile())
-        .setDataDirectory(work.resolve("data-freshness-" + ProcessHandle.current().pid()))
-        .setCleanDataDirectory(true)
-        .start();
-  }
-
-  @AfterAll
-  static void stop() throws IOException {
-    if (pg != null) pg.close();
+  static void start() {
+    pg = SharedPostgres.get();
   }
 
   static void exec(String... sql) {

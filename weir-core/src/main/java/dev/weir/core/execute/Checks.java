@@ -132,7 +132,8 @@ final class Checks {
       }
       case "row_count_between" -> bounded("count(*)" + filter, kwargs, "row count");
       case "null_fraction" -> {
-        String nulls = "count(*) filter (where " + (where == null ? "" : "(" + where + ") and ") + col + " is null)";
+        // count(*) - count(col): the same nulls, read from validity masks, shared with not_null.
+        String nulls = "count(*)" + filter + " - count(" + col + ")" + filter;
         yield ratio(nulls, "count(*)" + filter, kwargs, "null fraction");
       }
       case "distinct_fraction" -> alone(ratio("count(distinct " + col + ")" + filter, "count(" + col + ")" + filter, kwargs, "distinct fraction"));
