@@ -35,7 +35,8 @@ final class ListCommand extends WeirCommand {
   @Override
   int execute(Workspace ws) throws Exception {
     Set<ResourceType> types = EnumSet.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.TEST, ResourceType.SOURCE,
-        ResourceType.SNAPSHOT, ResourceType.ANALYSIS, ResourceType.EXPOSURE, ResourceType.INGESTION);
+        ResourceType.SNAPSHOT, ResourceType.ANALYSIS, ResourceType.EXPOSURE, ResourceType.INGESTION,
+        ResourceType.EXPORT);
     if (resourceTypes != null && !resourceTypes.isEmpty()) {
       types = EnumSet.noneOf(ResourceType.class);
       for (String t : resourceTypes) {
@@ -65,7 +66,8 @@ final class ListCommand extends WeirCommand {
           console.print(json.writeValueAsString(m));
         }
         default -> console.print((n.resourceType == ResourceType.SOURCE ? "source:" : n.resourceType == ResourceType.EXPOSURE
-            ? "exposure:" : n.resourceType == ResourceType.INGESTION ? "ingestion:" : "") + String.join(".", n.fqn));
+            ? "exposure:" : n.resourceType == ResourceType.INGESTION ? "ingestion:"
+            : n.resourceType == ResourceType.EXPORT ? "export:" : "") + String.join(".", n.fqn));
       }
     }
     return 0;

@@ -71,6 +71,6 @@ abstract class NodeCommand extends WeirCommand {
   }
 
   static final Set<ResourceType> BUILD_TYPES = Set.of(ResourceType.MODEL, ResourceType.SEED, ResourceType.TEST, ResourceType.SNAPSHOT,
-      ResourceType.UNIT_TEST, ResourceType.INGESTION);
+      ResourceType.UNIT_TEST, ResourceType.INGESTION, ResourceType.EXPORT);
 
 }

@@ -58,6 +58,8 @@ final class RetryCommand extends NodeCommand {
       case "seed" -> Set.of(ResourceType.SEED);
       case "test" -> Set.of(ResourceType.TEST);
       case "snapshot" -> Set.of(ResourceType.SNAPSHOT);
+      case "ingest" -> Set.of(ResourceType.INGESTION);
+      case "export" -> Set.of(ResourceType.EXPORT);
       default -> Set.of(ResourceType.MODEL);
     };
   }

@@ -54,6 +54,12 @@ class ExampleProjectsE2ETest {
     assertThat(p.rows("select cast(order_day as varchar), orders, cast(revenue * 100 as integer) from main.daily_revenue order by 1"))
         .containsExactly("2026-01-02|2|2930", "2026-01-09|1|750", "2026-01-21|1|6180", "2026-02-02|1|1360");
 
+    // Files ingested before the models (data/deliveries/*.csv, data/feedback.ndjson), and the export written after.
+    assertThat(p.rows("select count(*), sum(kilos) from main.deliveries")).containsExactly("7|64");
+    assertThat(p.rows("select count(*) from main.feedback")).containsExactly("4");
+    assertThat(p.exists("exports/bean_costs/delivery_month=2026-01-01")).isTrue();
+    assertThat(p.exists("exports/bean_costs/delivery_month=2026-02-01")).isTrue();
+
     // A second build takes the incremental path and still has one row per day.
     p.run("build").ok();
     assertThat(p.rows("select count(*), count(distinct order_day) from main.daily_revenue")).containsExactly("4|4");

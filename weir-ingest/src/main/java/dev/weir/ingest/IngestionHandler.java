@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * Runs INGESTION nodes (registered for {@link NodeHandler}'s ServiceLoader): one source table, a
- * query, or every table a pattern matches, each loaded by a {@link TableLoad}. The run result's
+ * query, or every table a pattern matches, each loaded by a {@link TableLoad}; or a file table
+ * ({@code files:}), loaded by a {@link FileLoad}. The run result's
  * message says how many rows loaded, how many went to the dead-letter table and what schema drift
  * was absorbed; the adapter response carries the same as fields.
  */
@@ -34,6 +35,19 @@ public final class IngestionHandler implements NodeHandler {
     Map<String, Object> spec = (Map<String, Object>) node.extra.get("ingest");
     String file = String.valueOf(spec.get("file"));
     int line = ((Number) spec.get("line")).intValue();
+    if ("files".equals(spec.get("kind"))) {
+      FileLoad fl = new FileLoad(spec, session, ws.console(), ws.invocationId(), ws.options().fullRefresh(), ws.projectDir(),
+          ws.targetDir().resolve("weir_ingest_tmp").resolve(spec.get("schema") + "." + spec.get("table")));
+      String every = ws.options().env().get("WEIR_INGEST_PROGRESS_SECONDS");
+      if (every != null) {
+        try {
+          fl.progressSeconds = Double.parseDouble(every);
+        } catch (NumberFormatException e) {
+          throw WeirException.usage("WEIR_INGEST_PROGRESS_SECONDS must be a number of seconds, not '" + every + "'");
+        }
+      }
+      return outcome(List.of(fl.load()));
+    }
     SourceDb db = new SourceDb((Map<String, Object>) spec.get("connection"), name -> ws.options().env().get(name), file, line);
     TableLoad load = new TableLoad(spec, db, session, ws.console(), ws.invocationId(), ws.options().fullRefresh());
     String every = ws.options().env().get("WEIR_INGEST_PROGRESS_SECONDS");
@@ -64,6 +78,10 @@ public final class IngestionHandler implements NodeHandler {
       throw WeirException.runtime("Ingestion " + node.uniqueId + " failed (" + file + ":" + line + "): "
           + Secrets.mask(String.valueOf(e.getMessage())), null);
     }
+    return outcome(results);
+  }
+
+  private static Outcome outcome(List<TableLoad.Result> results) {
     long rows = 0;
     long bad = 0;
     long read = 0;
@@ -77,6 +95,8 @@ public final class IngestionHandler implements NodeHandler {
       if (results.size() > 1) parts.add(r.target() + " " + r.rows());
     }
     StringBuilder msg = new StringBuilder().append(rows).append(rows == 1 ? " row" : " rows");
+    String how = results.get(0).mode();
+    if (how.contains("|")) msg.append(' ').append(how.substring(how.indexOf('|') + 1)); // file loads: which files
     if (results.size() > 1) msg.append(" into ").append(results.size()).append(" tables (").append(String.join(", ", parts)).append(')');
     if (bad > 0) msg.append(", ").append(bad).append(" bad to ").append(results.get(0).target().replaceAll("\"?$", "")).append("__dead_letter");
     if (!changes.isEmpty()) msg.append("; schema changes: ").append(String.join("; ", changes));
@@ -87,7 +107,7 @@ public final class IngestionHandler implements NodeHandler {
     resp.put("weir_rows_read", read);
     resp.put("weir_bad_rows", bad);
     resp.put("weir_schema_changes", changes);
-    resp.put("weir_mode", results.get(0).mode());
+    resp.put("weir_mode", how.contains("|") ? how.substring(0, how.indexOf('|')) : how);
     if (results.size() == 1 && results.get(0).mark() != null) resp.put("weir_high_water_mark", results.get(0).mark());
     List<String> tables = new ArrayList<>();
     for (TableLoad.Result r : results) tables.add(r.target());

@@ -107,8 +107,8 @@ final class Materializer {
         return new Outcome(o.status(), o.message(), null, o.adapterResponse());
       }
     }
-    if (n.resourceType == ResourceType.INGESTION) {
-      throw WeirException.runtime("No ingestion runner on the class path (module weir-ingest) for " + n.uniqueId, null);
+    if (n.resourceType == ResourceType.INGESTION || n.resourceType == ResourceType.EXPORT) {
+      throw WeirException.runtime("No " + n.resourceType.dbtName() + " runner on the class path (module weir-ingest) for " + n.uniqueId, null);
     }
     return new Outcome(NodeResult.Status.SUCCESS, "OK", null, Map.of());
   }

@@ -272,9 +272,10 @@ public final class Runner {
       case UNIT_TEST -> "unit_test";
       case SNAPSHOT -> "snapshot";
       case INGESTION -> "ingestion";
+      case EXPORT -> "export";
       default -> "sql " + (n.materialized() == null ? "" : n.materialized()) + " model";
     };
-    return n.resourceType == ResourceType.TEST || n.resourceType == ResourceType.UNIT_TEST ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
+    return n.resourceType == ResourceType.TEST || n.resourceType == ResourceType.UNIT_TEST || n.resourceType == ResourceType.EXPORT ? kind + " " + n.name : kind + " " + n.schema + "." + n.alias;
   }
 
   private NodeResult runOne(Node n, int index, int total) {
@@ -286,7 +287,7 @@ public final class Runner {
     NodeResult result;
     try {
       String sql = n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.UNIT_TEST
-          || n.resourceType == ResourceType.INGESTION ? null : compiler.compile(n, wh);
+          || n.resourceType == ResourceType.INGESTION || n.resourceType == ResourceType.EXPORT ? null : compiler.compile(n, wh);
       Instant ce = Instant.now();
       if (compileOnly) {
         result = new NodeResult(n.uniqueId, NodeResult.Status.SUCCESS, "Compiled", null, cs, ce, ce, ce,
@@ -325,7 +326,7 @@ public final class Runner {
     switch (r.status()) {
       case SUCCESS -> {
         verb = console.paint(Console.GREEN, "OK") + " " + (compileOnly ? "compiled " : n.resourceType == ResourceType.SEED
-            || n.resourceType == ResourceType.INGESTION ? "loaded "
+            || n.resourceType == ResourceType.INGESTION ? "loaded " : n.resourceType == ResourceType.EXPORT ? "wrote "
             : n.resourceType == ResourceType.SNAPSHOT ? "snapshotted " : "created ");
         status = console.paint(Console.GREEN, r.message() == null ? "OK" : r.message()) + " in " + secs;
       }

@@ -284,7 +284,7 @@ public final class Graph {
 
   private boolean gatedByTests(int i) {
     ResourceType t = nodes[i].resourceType;
-    return t == ResourceType.MODEL || t == ResourceType.SEED || t == ResourceType.SNAPSHOT;
+    return t == ResourceType.MODEL || t == ResourceType.SEED || t == ResourceType.SNAPSHOT || t == ResourceType.EXPORT;
   }
 
   private static void addParent(List<List<Integer>> more, int child, int parent) {

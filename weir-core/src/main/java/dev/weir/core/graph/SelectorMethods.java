@@ -106,7 +106,7 @@ public final class SelectorMethods {
   /** Kinds that fqn and bare names select: dbt's manifest nodes and unit tests, not sources or exposures. */
   private static boolean hasSelectableFqn(Node n) {
     return switch (n.resourceType) {
-      case MODEL, SEED, TEST, SNAPSHOT, ANALYSIS, UNIT_TEST, INGESTION -> true;
+      case MODEL, SEED, TEST, SNAPSHOT, ANALYSIS, UNIT_TEST, INGESTION, EXPORT -> true;
       default -> false;
     };
   }

@@ -35,7 +35,7 @@ public final class IngestionSpecs {
   public static final List<String> ON_SCHEMA_CHANGE = List.of("append_new_columns", "fail");
 
   private static final Set<String> KEYS = Set.of("name", "description", "connection", "schema", "database", "mode",
-      "on_schema_change", "bad_rows", "tables", "fetch_size", "tags", "meta", "enabled");
+      "on_schema_change", "bad_rows", "tables", "fetch_size", "tags", "meta", "enabled", "files");
   private static final Set<String> CONNECTION_KEYS = Set.of("url", "user", "password", "properties");
   private static final Set<String> TABLE_KEYS = Set.of("name", "description", "source_table", "query", "pattern", "mode",
       "cursor", "lookback", "primary_key", "columns", "split", "on_schema_change", "bad_rows", "tags", "meta", "enabled",
@@ -43,7 +43,7 @@ public final class IngestionSpecs {
   private static final Set<String> COLUMNS_KEYS = Set.of("include", "exclude", "rename", "types");
   private static final Set<String> SPLIT_KEYS = Set.of("column", "parallelism");
   private static final Set<String> BAD_ROWS_KEYS = Set.of("max_fraction");
-  private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern LOOKBACK = Pattern.compile("\\s*(\\d+)\\s*(second|minute|hour|day)s?\\s*", Pattern.CASE_INSENSITIVE);
   private static final Pattern ENV_ONLY = Pattern.compile("\\s*\\{\\{\\s*env_var\\(\\s*['\"][A-Za-z_][A-Za-z0-9_]*['\"]\\s*(,[^)]*)?\\)\\s*}}\\s*");
 
@@ -81,6 +81,10 @@ public final class IngestionSpecs {
         throw WeirException.project(file, e.lineOf("name"), "Ingestion name '" + ing + "' must be an identifier (letters, digits, _)");
       }
       if (!Boolean.parseBoolean(str(e.get("enabled"), "true"))) continue;
+      if (e.get("files") != null) {
+        FileSpecs.build(pkg, e, ing, target, existingSources, seen, ingestions, sources);
+        continue;
+      }
       Map<String, Object> connection = connection(file, e, ing);
       String schema = str(e.get("schema"), target.schema());
       String database = str(e.get("database"), target.database());
@@ -225,6 +229,32 @@ public final class IngestionSpecs {
     return new Built(ingestions, sources);
   }
 
+  /** The source node an ingestion table defines (it depends on the ingestion node). */
+  static Node sourceFor(String pkg, String ing, String name, Node n, YMap e, int line, Collection<String> existingSources) {
+    String file = e.file;
+    String sid = "source." + pkg + "." + ing + "." + name;
+    if (existingSources.contains(sid)) {
+      throw WeirException.project(file, line, "Ingestion '" + ing + "' defines source('" + ing + "', '" + name
+          + "'), which a 'sources:' entry declares too; remove one of them");
+    }
+    Node s = new Node(sid, ResourceType.SOURCE, pkg, name);
+    s.sourceName = ing;
+    s.originalFilePath = file;
+    s.path = file;
+    s.fqn = List.of(pkg, ing, name);
+    s.description = n.description;
+    s.sourceDescription = str(e.get("description"), "");
+    s.loader = "weir";
+    s.identifier = name;
+    s.schema = n.schema;
+    s.database = n.database;
+    s.tags.addAll(n.tags);
+    s.meta.putAll(n.meta);
+    s.extra.put("source_yaml_line", line);
+    s.dependsOnNodes.add(n.uniqueId);
+    return s;
+  }
+
   private static Map<String, Object> connection(String file, YMap e, String ing) {
     if (!(e.get("connection") instanceof YMap c) || c.get("url") == null) {
       throw WeirException.project(file, e.lineOf("connection"), "Ingestion '" + ing + "' needs a 'connection:' with a JDBC 'url:'"
@@ -295,7 +325,7 @@ public final class IngestionSpecs {
     return out;
   }
 
-  private static double badRows(String file, YMap m, double dflt) {
+  static double badRows(String file, YMap m, double dflt) {
     Object b = m.get("bad_rows");
     if (b == null) return dflt;
     if (!(b instanceof YMap bm)) throw WeirException.project(file, m.lineOf("bad_rows"), "'bad_rows' is a mapping: {max_fraction: 0.01}");
@@ -312,7 +342,7 @@ public final class IngestionSpecs {
     return d;
   }
 
-  private static int intValue(String file, YMap m, String key, Object v) {
+  static int intValue(String file, YMap m, String key, Object v) {
     try {
       return Integer.parseInt(String.valueOf(v).strip());
     } catch (NumberFormatException ex) {
@@ -320,7 +350,7 @@ public final class IngestionSpecs {
     }
   }
 
-  private static String choice(String file, YMap m, String key, String value, List<String> allowed) {
+  static String choice(String file, YMap m, String key, String value, List<String> allowed) {
     if (!allowed.contains(value)) {
       throw WeirException.project(file, m.lineOf(key), "Unknown " + key + " '" + value + "': one of " + String.join(", ", allowed)
           + "." + Suggest.didYouMean(value, allowed));
@@ -328,11 +358,11 @@ public final class IngestionSpecs {
     return value;
   }
 
-  private static void checkKeys(String file, YMap m, Set<String> known, String what) {
+  static void checkKeys(String file, YMap m, Set<String> known, String what) {
     for (String k : m.keySet()) {
       if (!known.contains(k)) throw WeirException.project(file, m.lineOf(k), "Unknown " + what + " '" + k + "'." + Suggest.didYouMean(k, known));
     }
   }
 
-  private static String str(Object o, String dflt) { return o == null ? dflt : String.valueOf(o); }
+  static String str(Object o, String dflt) { return o == null ? dflt : String.valueOf(o); }
 }

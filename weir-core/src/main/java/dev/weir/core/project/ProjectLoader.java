@@ -392,6 +392,12 @@ public final class ProjectLoader {
         }
       }
       groups.putAll(pp.groups);
+      for (Node x : pp.exports) {
+        if (!x.enabled()) disabled.put(x.uniqueId, x);
+        else if (byId.putIfAbsent(x.uniqueId, x) != null) {
+          throw WeirException.project(x.originalFilePath, (Integer) x.extra.get("yaml_line"), "Duplicate export '" + x.name + "'");
+        }
+      }
     }
     AccessRules.checkGroups(byId.values(), groups);
     Set<String> restricted = new HashSet<>();
@@ -1095,7 +1101,7 @@ public final class ProjectLoader {
   private static final Set<String> SOURCE_TABLE_KEYS = Set.of("name", "description", "identifier", "loaded_at_field",
       "loaded_at_query", "freshness", "meta", "tags", "config", "quoting", "columns", "tests", "data_tests", "external");
   private static final Set<String> TOP_KEYS = Set.of("version", "models", "sources", "seeds", "macros", "analyses",
-      "snapshots", "exposures", "metrics", "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests", "ingestions");
+      "snapshots", "exposures", "metrics", "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests", "ingestions", "exports");
 
   private static final Set<String> SNAPSHOT_KEYS = Stream.concat(MODEL_KEYS.stream(), Stream.of("relation"))
       .collect(Collectors.toUnmodifiableSet());
@@ -1112,6 +1118,8 @@ public final class ProjectLoader {
     final List<dev.weir.core.util.Yaml.YMap> unitTests = new ArrayList<>();
     /** Entries under 'ingestions:' (weir-ingest). */
     final List<dev.weir.core.util.Yaml.YMap> ingestions = new ArrayList<>();
+    /** Export nodes declared under 'exports:' (weir-ingest runs them). */
+    final List<Node> exports = new ArrayList<>();
     /** Groups declared under 'groups:', by name: name, owner, and where ("file", "line"). */
     final Map<String, Map<String, Object>> groups = new LinkedHashMap<>();
     Map<String, Object> selectors;
@@ -1170,6 +1178,7 @@ public final class ProjectLoader {
       readExposures(file, top, folders);
       unitTests.addAll(UnitTestSpecs.entries(file, top));
       ingestions.addAll(IngestionSpecs.entries(file, top));
+      exports.addAll(ExportSpecs.read(pkg, file, top, folders));
       Object srcs = top.get("sources");
       if (srcs instanceof YList sl) {
         for (int i = 0; i < sl.size(); i++) {

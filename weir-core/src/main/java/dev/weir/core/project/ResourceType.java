@@ -6,7 +6,9 @@ import java.util.Locale;
 public enum ResourceType {
   MODEL, SEED, TEST, SOURCE, SNAPSHOT, ANALYSIS, OPERATION, MACRO, DOC, EXPOSURE, UNIT_TEST,
   /** A table Weir loads from another database (weir-ingest): {@code ingestion.<project>.<ingestion>.<table>}. */
-  INGESTION;
+  INGESTION,
+  /** A relation Weir writes to Parquet or CSV files (weir-ingest): {@code export.<project>.<name>}. */
+  EXPORT;
 
   public String dbtName() { return name().toLowerCase(Locale.ROOT); }
 
@@ -17,6 +19,6 @@ public enum ResourceType {
 
   /** Whether nodes of this kind run in build/run and appear in the executable graph. */
   public boolean executable() {
-    return this == MODEL || this == SEED || this == TEST || this == SNAPSHOT || this == INGESTION;
+    return this == MODEL || this == SEED || this == TEST || this == SNAPSHOT || this == INGESTION || this == EXPORT;
   }
 }
