@@ -93,6 +93,7 @@ final class PipelineCommand implements Runnable {
       Map<String, String> env = Common.env();
       try (SqliteStore store = store();
            PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(env))) {
+        ex.setPools(dev.weir.orchestrate.PipelineLoader.loadPools(project()));
         AutoCloseable routing = ThreadOutput.install();
         PipelineExecutor.Result r;
         Printer printer = new Printer(p);
@@ -122,7 +123,7 @@ final class PipelineCommand implements Runnable {
       Printer(Pipeline p) { this.p = p; }
 
       private synchronized void line(String kind, String text) {
-        out.printf("%s  %-15s %s%n", LocalTime.now().truncatedTo(ChronoUnit.SECONDS), kind, text);
+        out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "  " + pad(kind, 15) + " " + text);
       }
 
       @Override

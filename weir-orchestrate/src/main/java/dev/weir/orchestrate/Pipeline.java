@@ -16,10 +16,11 @@ import java.util.Map;
  * @param params parameter names and their defaults, in file order
  * @param schedule when it runs on its own, or null for pipelines only triggered by hand
  * @param maxParallel how many steps of one run may run at the same time
+ * @param maxActiveRuns how many runs of the pipeline the scheduler keeps in progress at once (key {@code max_active_runs}, default 1)
  * @param steps the steps in file order
  */
 public record Pipeline(String name, String description, String file, Map<String, Object> params, Schedule schedule,
-    int maxParallel, List<Step> steps) {
+    int maxParallel, int maxActiveRuns, List<Step> steps) {
 
   /** What a step does. */
   public enum Kind { WEIR, SHELL, NOOP, HTTP, PIPELINE }
@@ -54,8 +55,11 @@ public record Pipeline(String name, String description, String file, Map<String,
    * @param http the HTTP call (HTTP), else null
    * @param policy retries and timeout, the pipeline's defaults with the step's overrides
    * @param line where the step is declared
+   * @param pool the pool whose slot the step needs while it runs (key {@code pool}), or null
+   * @param dependsOnPast whether the step waits for the same step of the previous interval to have succeeded
    */
-  public record Step(String name, List<String> dependsOn, Kind kind, String command, Http http, Policy policy, int line) {}
+  public record Step(String name, List<String> dependsOn, Kind kind, String command, Http http, Policy policy, int line,
+      String pool, boolean dependsOnPast) {}
 
   /** An HTTP step's request: the step succeeds when the response has the expected status (any 2xx when not set). */
   public record Http(String url, String method, Integer expectStatus, String body) {}

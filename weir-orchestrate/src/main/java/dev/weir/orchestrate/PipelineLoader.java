@@ -31,11 +31,14 @@ import java.util.stream.Stream;
 public final class PipelineLoader {
   /** The folder, relative to the project, that holds pipeline files. */
   public static final String FOLDER = "pipelines";
+  /** The file in {@link #FOLDER} that declares pools ({@code pools: {name: slots}}) instead of a pipeline. */
+  public static final String POOLS_FILE = "pools.yml";
 
   private static final Set<String> PIPELINE_KEYS = new LinkedHashSet<>(List.of("name", "description", "params", "schedule",
-      "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "max_parallel", "steps"));
+      "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "max_parallel", "max_active_runs", "depends_on_past",
+      "pool", "steps"));
   private static final Set<String> STEP_KEYS = new LinkedHashSet<>(List.of("name", "description", "depends_on", "weir", "shell",
-      "noop", "http", "pipeline", "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout"));
+      "noop", "http", "pipeline", "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "pool", "depends_on_past"));
   private static final Set<String> KINDS = new LinkedHashSet<>(List.of("weir", "shell", "noop", "http", "pipeline"));
   private static final Set<String> SCHEDULE_KEYS = new LinkedHashSet<>(List.of("cron", "timezone", "catchup", "start_date", "end_date"));
   private static final Set<String> HTTP_KEYS = new LinkedHashSet<>(List.of("url", "method", "expect_status", "body"));
@@ -54,7 +57,9 @@ public final class PipelineLoader {
     } catch (IOException e) {
       throw WeirException.project(FOLDER, 0, "Cannot list pipeline files: " + e.getMessage());
     }
+    Map<String, Integer> pools = loadPools(projectDir);
     for (Path f : files) {
+      if (isPoolsFile(f)) continue;
       String display = FOLDER + "/" + f.getFileName();
       Pipeline p = parse(Yaml.load(f, display), display, stem(f));
       Pipeline dup = out.put(p.name(), p);
@@ -63,6 +68,44 @@ public final class PipelineLoader {
       }
     }
     checkPipelineReferences(out);
+    for (Pipeline p : out.values()) {
+      for (Pipeline.Step s : p.steps()) {
+        if (s.pool() != null && !pools.containsKey(s.pool())) {
+          throw WeirException.project(p.file(), s.line(), "Step '" + s.name() + "' uses pool '" + s.pool() + "', which is not declared in "
+              + FOLDER + "/" + POOLS_FILE + "." + Suggest.didYouMean(s.pool(), pools.keySet())
+              + (pools.isEmpty() ? " Declare it there: 'pools: {" + s.pool() + ": 2}'." : " Pools: " + String.join(", ", pools.keySet())));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean isPoolsFile(Path f) {
+    String n = f.getFileName().toString();
+    return n.equals(POOLS_FILE) || n.equals("pools.yaml");
+  }
+
+  /**
+   * The pools of the project: {@code pipelines/pools.yml} holding {@code pools:} with a name and a number of slots each
+   * (e.g. {@code pools: {source_db: 2}}); empty when there is no such file.
+   */
+  public static Map<String, Integer> loadPools(Path projectDir) {
+    Map<String, Integer> out = new TreeMap<>();
+    for (String n : List.of(POOLS_FILE, "pools.yaml")) {
+      Path f = projectDir.resolve(FOLDER).resolve(n);
+      if (!Files.isRegularFile(f)) continue;
+      String display = FOLDER + "/" + n;
+      Object doc = Yaml.load(f, display);
+      if (doc == null) continue;
+      if (!(doc instanceof Yaml.YMap m) || !(m.get("pools") instanceof Yaml.YMap pm)) {
+        throw WeirException.project(display, doc instanceof Yaml.YMap mm ? mm.line : 1, "The pools file holds 'pools:', a mapping of pool names to slot counts, e.g. 'pools: {source_db: 2}'");
+      }
+      checkKeys(m, Set.of("pools"), "pools file");
+      for (String name : pm.keySet()) {
+        if (!NAME.matcher(name).matches()) throw WeirException.project(display, pm.lineOf(name), "Pool name '" + name + "' must start with a letter or _ and hold only letters, digits, _, . and -");
+        out.put(name, (int) integer(pm, name, 1));
+      }
+    }
     return out;
   }
 
@@ -87,6 +130,9 @@ public final class PipelineLoader {
     Schedule schedule = m.get("schedule") == null ? null : schedule(m, display);
     Pipeline.Policy defaults = policy(m, Pipeline.Policy.DEFAULT, display);
     int maxParallel = m.containsKey("max_parallel") ? (int) integer(m, "max_parallel", 1) : 8;
+    int maxActiveRuns = m.containsKey("max_active_runs") ? (int) integer(m, "max_active_runs", 1) : 1;
+    boolean dependsOnPast = m.containsKey("depends_on_past") && bool(m, "depends_on_past");
+    String pool = m.containsKey("pool") ? string(m, "pool") : null;
 
     Object st = m.get("steps");
     if (!(st instanceof Yaml.YList list) || list.isEmpty()) {
@@ -97,7 +143,7 @@ public final class PipelineLoader {
     for (int i = 0; i < list.size(); i++) {
       Object o = list.get(i);
       if (!(o instanceof Yaml.YMap sm)) throw WeirException.project(display, list.lineOf(i), "Each step is a mapping with 'name:' and one of: " + String.join(", ", KINDS));
-      Pipeline.Step s = step(sm, defaults, display);
+      Pipeline.Step s = step(sm, defaults, display, pool, dependsOnPast);
       Integer prev = seen.put(s.name(), s.line());
       if (prev != null) throw WeirException.project(display, s.line(), "Step '" + s.name() + "' is declared twice (first on line " + prev + ")");
       steps.add(s);
@@ -115,10 +161,10 @@ public final class PipelineLoader {
     if (cycle != null) {
       throw WeirException.project(display, seen.get(cycle.get(0)), "Steps depend on each other in a cycle: " + String.join(" -> ", cycle));
     }
-    return new Pipeline(name, description, display, params, schedule, maxParallel, List.copyOf(steps));
+    return new Pipeline(name, description, display, params, schedule, maxParallel, maxActiveRuns, List.copyOf(steps));
   }
 
-  private static Pipeline.Step step(Yaml.YMap sm, Pipeline.Policy defaults, String display) {
+  private static Pipeline.Step step(Yaml.YMap sm, Pipeline.Policy defaults, String display, String defaultPool, boolean defaultPast) {
     checkKeys(sm, STEP_KEYS, "step");
     if (!sm.containsKey("name")) throw WeirException.project(display, sm.line, "A step needs a 'name:'");
     String name = string(sm, "name");
@@ -152,7 +198,10 @@ public final class PipelineLoader {
     if (d instanceof String ds) deps.add(ds);
     else if (d instanceof List<?> dl) for (Object x : dl) deps.add(String.valueOf(x));
     else if (d != null) throw WeirException.project(display, sm.lineOf("depends_on"), "Step '" + name + "': 'depends_on' is a list of step names");
-    return new Pipeline.Step(name, List.copyOf(new LinkedHashSet<>(deps)), kind, command, http, policy(sm, defaults, display), sm.line);
+    String pool = sm.containsKey("pool") ? string(sm, "pool") : defaultPool;
+    boolean past = sm.containsKey("depends_on_past") ? bool(sm, "depends_on_past") : defaultPast;
+    return new Pipeline.Step(name, List.copyOf(new LinkedHashSet<>(deps)), kind, command, http, policy(sm, defaults, display), sm.line,
+        pool, past);
   }
 
   private static Pipeline.Http http(Yaml.YMap sm, String step, String display) {
@@ -231,7 +280,7 @@ public final class PipelineLoader {
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h|d)");
 
   /** "90s", "5m", "1h30m", "500ms", "2d", or a number of seconds. */
-  static Duration parseDuration(String text) {
+  public static Duration parseDuration(String text) {
     String t = text.trim().replace(" ", "");
     if (t.matches("\\d+(\\.\\d+)?")) return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
     Matcher mt = DURATION.matcher(t);

@@ -3,6 +3,9 @@ package dev.weir.orchestrate.exec;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weir.core.util.Yaml;
 import dev.weir.orchestrate.Pipeline;
+import dev.weir.orchestrate.Schedule;
+import dev.weir.orchestrate.store.Fence;
+import dev.weir.orchestrate.store.PipelineRun;
 import dev.weir.orchestrate.store.MetadataStore;
 import dev.weir.orchestrate.store.State;
 import dev.weir.orchestrate.store.StepRun;
@@ -20,16 +23,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,9 +57,18 @@ public final class PipelineExecutor implements AutoCloseable {
   static final Duration KILL_GRACE = Duration.ofSeconds(2);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** How often a step waiting on its previous interval looks again when no event in this process tells it. */
+  static final Duration PAST_RECHECK = Duration.ofSeconds(2);
+  /** How the error of a try stopped by a graceful stop begins (such a try is retried at once when the run resumes). */
+  static final String DRAINED = "stopped by a graceful stop of the scheduler";
+
   private final MetadataStore store;
   private final Path projectDir;
-  private final Map<String, Pipeline> pipelines;
+  private volatile Map<String, Pipeline> pipelines;
+  private final Map<String, Pool> pools = new HashMap<>();
+  private final Object inFlightLock = new Object();
+  private int inFlight;
+  private volatile boolean draining;
   private final WeirInvoker weir;
   private final ExecutorService workers = Executors.newCachedThreadPool(daemon("weir-step"));
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("weir-timer"));
@@ -73,31 +88,88 @@ public final class PipelineExecutor implements AutoCloseable {
     this.weir = weir;
   }
 
-  /** The outcome of a run. */
+  /** The outcome of a run: SUCCESS or FAILED, or null when this process stopped working on it (lease lost, graceful stop). */
   public record Result(long runId, State state) {}
+
+  /** A run in progress: its id and its end. */
+  public interface Handle {
+    long runId();
+
+    /** Completes when the run has finished, or when this process stops working on it (state null). */
+    CompletableFuture<Result> done();
+
+    /** Stops working on the run without writing anything more (its lease was lost): its running tries are stopped. */
+    void abandon(String why);
+  }
+
+  /** Replaces the pipelines {@code pipeline:} steps look up (after the files changed). */
+  public void setPipelines(Map<String, Pipeline> all) { this.pipelines = all; }
+
+  /** Sets the pools (name to slots) that steps with {@code pool:} take a slot of; slots are counted across all runs of this executor. */
+  public synchronized void setPools(Map<String, Integer> slots) {
+    for (Map.Entry<String, Integer> e : slots.entrySet()) {
+      Pool pool = pools.get(e.getKey());
+      if (pool == null) pools.put(e.getKey(), new Pool(e.getKey(), e.getValue()));
+      else pool.resize(e.getValue());
+    }
+  }
 
   /** Records and runs one run of {@code p}, returning when every step has finished. */
   public Result run(Pipeline p, RunRequest req, RunListener listener) throws InterruptedException {
-    List<String> names = p.steps().stream().map(Pipeline.Step::name).toList();
-    long id = store.createRun(p.name(), req.interval().start(), req.interval().end(), req.logicalDate(), req.params(),
-        req.trigger(), req.runKey(), req.parentRunId(), names);
-    Run run = new Run(p, req, id, listener);
-    store.updateRun(id, State.RUNNING, Instant.now(), null);
-    listener.runStarted(id, p.name(), req);
-    active.add(run);
+    Handle h = start(p, req, null, listener);
+    if (h == null) throw new IllegalStateException("fenced");
+    Run run = (Run) h;
     try {
-      run.begin();
+      return run.done.get();
+    } catch (InterruptedException e) {
+      run.cancel();
       try {
-        run.done.await();
-      } catch (InterruptedException e) {
-        run.cancel();
-        run.done.await(KILL_GRACE.toMillis() * 2, TimeUnit.MILLISECONDS);
-        throw e;
+        run.done.get(KILL_GRACE.toMillis() * 2, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ignored) {
+        // reported as interrupted
       }
-    } finally {
-      active.remove(run);
+      throw e;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
     }
-    return new Result(id, run.finalState);
+  }
+
+  /**
+   * Records a new run of {@code p} (under {@code fence} when not null) and starts it; returns at once.
+   *
+   * @return the run, or null when the fence was stale and nothing was recorded
+   */
+  public Handle start(Pipeline p, RunRequest req, Fence fence, RunListener listener) {
+    List<String> names = p.steps().stream().map(Pipeline.Step::name).toList();
+    Map<String, Integer> maxTries = new HashMap<>();
+    for (Pipeline.Step s : p.steps()) maxTries.put(s.name(), s.policy().retries() + 1);
+    long id = store.createRun(p.name(), req.interval().start(), req.interval().end(), req.logicalDate(), req.params(),
+        req.trigger(), req.runKey(), req.parentRunId(), names, maxTries, fence);
+    if (id < 0) return null;
+    return launch(new Run(p, req, id, listener, fence, List.of()), true);
+  }
+
+  /**
+   * Continues a recorded run that did not finish (after a crash, a takeover or a graceful stop), or whose steps were
+   * cleared: finished steps stay as they are, a try left running is an interrupted try (retried per the step's policy,
+   * or failed when it was the last), steps up for retry or queued run when their dependencies allow.
+   */
+  public Handle resume(Pipeline p, PipelineRun recorded, Fence fence, RunListener listener) {
+    ZoneId zone = p.schedule() != null ? p.schedule().zone() : ZoneId.of("UTC");
+    Schedule.Interval iv = new Schedule.Interval(recorded.intervalStart() != null ? recorded.intervalStart() : recorded.logicalDate(),
+        recorded.intervalEnd() != null ? recorded.intervalEnd() : recorded.logicalDate());
+    RunRequest req = new RunRequest(recorded.logicalDate(), iv, recorded.params(), recorded.trigger(), recorded.runKey(),
+        recorded.parentRunId(), zone);
+    return launch(new Run(p, req, recorded.id(), listener, fence, store.steps(recorded.id())), recorded.startedAt() == null);
+  }
+
+  private Run launch(Run run, boolean firstStart) {
+    active.add(run);
+    run.done.whenComplete((r, e) -> active.remove(run));
+    if (!run.writeRun(State.RUNNING, firstStart ? Instant.now() : null, null)) return run;
+    run.listener.runStarted(run.id, run.p.name(), run.req);
+    run.begin();
+    return run;
   }
 
   /**
@@ -107,13 +179,62 @@ public final class PipelineExecutor implements AutoCloseable {
   public void cancelAll(Duration wait) {
     List<Run> runs = new ArrayList<>(active);
     for (Run r : runs) r.cancel();
+    awaitAll(runs, wait);
+  }
+
+  /**
+   * A graceful stop: no step starts any more; running tries may finish until {@code deadline} has passed, then they
+   * are stopped and recorded {@code up_for_retry} without using up a retry. Runs stay unfinished in the store (a
+   * scheduler resumes them). Returns the number of tries that had to be stopped.
+   */
+  public int drain(Duration deadline) {
+    draining = true;
+    List<Run> runs = new ArrayList<>(active);
+    for (Run r : runs) r.suspend();
+    long end = System.nanoTime() + deadline.toNanos();
+    synchronized (inFlightLock) {
+      while (inFlight > 0 && System.nanoTime() < end) {
+        try {
+          inFlightLock.wait(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    int stopped = 0;
+    for (Run r : runs) stopped += r.stopForDrain();
+    long killEnd = System.nanoTime() + KILL_GRACE.toNanos() + 3_000_000_000L;
+    synchronized (inFlightLock) {
+      while (inFlight > 0 && System.nanoTime() < killEnd) {
+        try {
+          inFlightLock.wait(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    return stopped;
+  }
+
+  /** How many tries are running now, across all runs. */
+  public int running() {
+    synchronized (inFlightLock) {
+      return inFlight;
+    }
+  }
+
+  private void awaitAll(List<Run> runs, Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
     for (Run r : runs) {
       try {
-        r.done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        r.done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        // best effort
       }
     }
   }
@@ -124,53 +245,327 @@ public final class PipelineExecutor implements AutoCloseable {
     timer.shutdownNow();
   }
 
+  private void tryStarted() {
+    synchronized (inFlightLock) {
+      inFlight++;
+    }
+  }
+
+  private void tryEnded() {
+    synchronized (inFlightLock) {
+      inFlight--;
+      inFlightLock.notifyAll();
+    }
+  }
+
+  /** A step of pipeline {@code pipeline} succeeded: steps of other runs waiting on their previous interval look again. */
+  private void pastMayHaveChanged(Run from) {
+    for (Run r : active) {
+      if (r != from && r.p.name().equals(from.p.name()) && r.hasPastWaiters()) workers.execute(r::recheckPast);
+    }
+  }
+
+  // ------------------------------------------------------------------ pools
+
+  /** Named slots shared by the steps of all runs of this executor; a waiting step holds no thread. */
+  private final class Pool {
+    final String name;
+    int slots;
+    int used;
+    final ArrayDeque<Object[]> waiters = new ArrayDeque<>(); // {Run, step name}
+
+    Pool(String name, int slots) {
+      this.name = name;
+      this.slots = slots;
+    }
+
+    synchronized void resize(int n) {
+      slots = n;
+      grantWaiters();
+    }
+
+    /** Takes a slot, or queues the step to be granted one later (then {@link Run#poolGranted} is called). */
+    synchronized boolean acquire(Run run, String step) {
+      if (used < slots && waiters.isEmpty()) {
+        used++;
+        return true;
+      }
+      waiters.add(new Object[] {run, step});
+      return false;
+    }
+
+    synchronized void release() {
+      used--;
+      grantWaiters();
+    }
+
+    synchronized void forget(Run run) { waiters.removeIf(w -> w[0] == run); }
+
+    private void grantWaiters() {
+      while (used < slots && !waiters.isEmpty()) {
+        Object[] w = waiters.poll();
+        used++;
+        Run r = (Run) w[0];
+        String step = (String) w[1];
+        workers.execute(() -> r.poolGranted(step, this));
+      }
+    }
+  }
+
+  private Pool pool(String name) {
+    synchronized (this) {
+      return pools.computeIfAbsent(name, n -> new Pool(n, 1));
+    }
+  }
+
   // ------------------------------------------------------------------ one run
 
-  private final class Run {
+  /** Thrown inside a run when a fenced write was rejected: the run is abandoned. */
+  private static final class Fenced extends RuntimeException {
+    Fenced() { super("fenced", null, false, false); }
+  }
+
+  private final class Run implements Handle {
     final Pipeline p;
     final RunRequest req;
     final long id;
     final RunListener listener;
+    final Fence fence;
     final Map<String, List<String>> dependents;
+    final Map<String, Pipeline.Step> byName = new HashMap<>();
     final Map<String, Integer> waitingOn = new HashMap<>();
     final Map<String, State> states = new LinkedHashMap<>();
     final Map<String, Integer> tries = new HashMap<>();
+    final Map<String, Integer> maxTries = new HashMap<>();
     final Map<String, Attempt> active = new HashMap<>();
     final ArrayDeque<String> ready = new ArrayDeque<>();
-    final CountDownLatch done = new CountDownLatch(1);
+    final Set<String> pastWaiting = new LinkedHashSet<>();
+    final Set<String> poolWaiting = new HashSet<>();
+    final Map<String, Pool> poolHeld = new HashMap<>();
+    final Set<String> drainStopped = new HashSet<>();
+    final CompletableFuture<Result> done = new CompletableFuture<>();
+    final List<Runnable> afterRecovery = new ArrayList<>();
     int running;
     boolean cancelled;
-    volatile State finalState;
+    boolean suspended;
+    boolean lost;
+    ScheduledFuture<?> pastTimer;
+    volatile boolean anyPastWaiting;
 
-    Run(Pipeline p, RunRequest req, long id, RunListener listener) {
+    Run(Pipeline p, RunRequest req, long id, RunListener listener, Fence fence, List<StepRun> history) {
       this.p = p;
       this.req = req;
       this.id = id;
       this.listener = listener;
+      this.fence = fence;
       this.dependents = p.dependents();
+      for (Pipeline.Step s : p.steps()) byName.put(s.name(), s);
+      Map<String, StepRun> latest = new HashMap<>();
+      for (StepRun r : history) {
+        StepRun l = latest.get(r.step());
+        if (l == null || r.tryNumber() > l.tryNumber()) latest.put(r.step(), r);
+      }
       for (Pipeline.Step s : p.steps()) {
-        waitingOn.put(s.name(), s.dependsOn().size());
-        states.put(s.name(), State.QUEUED);
-        if (s.dependsOn().isEmpty()) ready.add(s.name());
+        StepRun l = latest.get(s.name());
+        int budget = l != null && l.maxTries() != null ? l.maxTries() : s.policy().retries() + 1;
+        maxTries.put(s.name(), budget);
+        if (l == null) {
+          states.put(s.name(), State.QUEUED);
+          tries.put(s.name(), 0);
+          if (!history.isEmpty()) afterRecovery.add(() -> putStep(new StepRun(id, s.name(), 1, State.QUEUED, null, null, null, null, null, budget)));
+          continue;
+        }
+        switch (l.state()) {
+          case SUCCESS, FAILED, UPSTREAM_FAILED, SKIPPED -> {
+            states.put(s.name(), l.state());
+            tries.put(s.name(), l.tryNumber());
+          }
+          case QUEUED -> {
+            states.put(s.name(), State.QUEUED);
+            tries.put(s.name(), l.tryNumber() - 1);
+          }
+          case UP_FOR_RETRY -> {
+            states.put(s.name(), State.UP_FOR_RETRY);
+            tries.put(s.name(), l.tryNumber());
+            Duration wait = s.policy().delayBefore(l.tryNumber() + 1, random);
+            long left = l.endedAt() == null || (l.error() != null && l.error().startsWith(DRAINED)) ? 0 : Math.max(0, Duration.between(Instant.now(), l.endedAt().plus(wait)).toMillis());
+            afterRecovery.add(() -> timer.schedule(() -> retryDue(s.name()), left, TimeUnit.MILLISECONDS));
+          }
+          case RUNNING -> {
+            // The process running this try stopped without recording its end: an interrupted try.
+            tries.put(s.name(), l.tryNumber());
+            String why = "interrupted: the scheduler running it stopped (crash, kill or lost lease)";
+            if (l.tryNumber() < budget) {
+              states.put(s.name(), State.UP_FOR_RETRY);
+              Duration wait = s.policy().delayBefore(l.tryNumber() + 1, random);
+              afterRecovery.add(() -> {
+                StepRun r = new StepRun(id, s.name(), l.tryNumber(), State.UP_FOR_RETRY, l.startedAt(), Instant.now(), null, why, l.logPath(), budget);
+                putStep(r);
+                listener.stepFinished(id, r, wait);
+                timer.schedule(() -> retryDue(s.name()), wait.toMillis(), TimeUnit.MILLISECONDS);
+              });
+            } else {
+              states.put(s.name(), State.FAILED);
+              afterRecovery.add(() -> {
+                StepRun r = new StepRun(id, s.name(), l.tryNumber(), State.FAILED, l.startedAt(), Instant.now(), null,
+                    why + "; no retries left", l.logPath(), budget);
+                putStep(r);
+                listener.stepFinished(id, r, null);
+                failDescendants(s.name());
+              });
+            }
+          }
+        }
+      }
+      for (Pipeline.Step s : p.steps()) {
+        int n = 0;
+        for (String d : s.dependsOn()) if (states.get(d) != State.SUCCESS) n++;
+        waitingOn.put(s.name(), n);
+        if (n == 0 && states.get(s.name()) == State.QUEUED) ready.add(s.name());
+      }
+      for (Pipeline.Step s : p.steps()) {
+        State st = states.get(s.name());
+        if (st == State.FAILED || st == State.UPSTREAM_FAILED || st == State.SKIPPED) {
+          String failed = s.name();
+          afterRecovery.add(() -> failDescendants(failed));
+        }
       }
     }
 
-    synchronized void begin() { startReady(); }
+    @Override public long runId() { return id; }
+
+    @Override public CompletableFuture<Result> done() { return done; }
+
+    /** Writes a step row under the run's fence; a rejected write means the lease is lost. */
+    void putStep(StepRun r) {
+      if (lost) throw new Fenced();
+      if (!store.putStep(r, fence)) {
+        lose("the lease of " + (fence == null ? "the run" : fence.resource()) + " was taken over (a write with fencing token "
+            + (fence == null ? "-" : fence.token()) + " was rejected)");
+        throw new Fenced();
+      }
+    }
+
+    boolean writeRun(State state, Instant startedAt, Instant endedAt) {
+      if (lost) return false;
+      if (!store.updateRun(id, state, startedAt, endedAt, fence)) {
+        lose("the lease of " + (fence == null ? "the run" : fence.resource()) + " was taken over (a write with fencing token "
+            + (fence == null ? "-" : fence.token()) + " was rejected)");
+        return false;
+      }
+      return true;
+    }
+
+    synchronized void begin() {
+      try {
+        for (Runnable r : afterRecovery) r.run();
+        afterRecovery.clear();
+        startReady();
+        finishIfDone();
+      } catch (Fenced f) {
+        // abandoned
+      }
+    }
 
     /** Starts queued ready steps up to max_parallel. Called under the run's lock. */
     private void startReady() {
-      while (!cancelled && running < p.maxParallel() && !ready.isEmpty()) start(p.step(ready.poll()));
+      if (cancelled || suspended || lost || draining) return;
+      int n = ready.size();
+      for (int i = 0; i < n && running < p.maxParallel() && !ready.isEmpty(); i++) {
+        String name = ready.poll();
+        Pipeline.Step step = byName.get(name);
+        if (step.dependsOnPast() && !pastSucceeded(step)) {
+          anyPastWaiting = true;
+          if (pastWaiting.add(name)) {
+            listener.stepWaiting(id, name, "waiting for step '" + name + "' of the previous interval to succeed (depends_on_past)");
+          }
+          schedulePastRecheck();
+          continue;
+        }
+        if (step.pool() != null && !poolHeld.containsKey(name)) {
+          Pool pool = pool(step.pool());
+          if (!pool.acquire(this, name)) {
+            poolWaiting.add(name);
+            listener.stepWaiting(id, name, "waiting for a slot of pool '" + step.pool() + "'");
+            continue;
+          }
+          poolHeld.put(name, pool);
+        }
+        start(step);
+      }
+    }
+
+    /** Whether the same step of the previous interval succeeded (or there is no previous interval or run). */
+    private boolean pastSucceeded(Pipeline.Step step) {
+      Schedule s = p.schedule();
+      if (s == null || req.runKey() == null) return true;
+      Instant prev = s.previous(req.interval().start());
+      if (prev == null || (s.startDate() != null && prev.isBefore(s.startDate()))) return true;
+      Optional<PipelineRun> pr = store.runByKey(runKey(p.name(), prev));
+      if (pr.isEmpty()) return true;
+      StepRun last = null;
+      for (StepRun r : store.steps(pr.get().id())) {
+        if (r.step().equals(step.name()) && (last == null || r.tryNumber() > last.tryNumber())) last = r;
+      }
+      return last == null || last.state() == State.SUCCESS;
+    }
+
+    /** Read without the run's lock (another run's lock may be held by the caller). */
+    boolean hasPastWaiters() { return anyPastWaiting; }
+
+    private void schedulePastRecheck() {
+      if (pastTimer == null || pastTimer.isDone()) {
+        pastTimer = timer.schedule(() -> workers.execute(this::recheckPast), PAST_RECHECK.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+
+    /** Looks again at steps waiting on their previous interval (after a step of this pipeline succeeded somewhere). */
+    synchronized void recheckPast() {
+      if (pastWaiting.isEmpty()) return;
+      try {
+        for (String name : new ArrayList<>(pastWaiting)) {
+          if (pastSucceeded(byName.get(name))) {
+            pastWaiting.remove(name);
+            ready.add(name);
+          }
+        }
+        if (!pastWaiting.isEmpty()) schedulePastRecheck();
+        anyPastWaiting = !pastWaiting.isEmpty();
+        startReady();
+      } catch (Fenced f) {
+        // abandoned
+      } catch (RuntimeException e) {
+        schedulePastRecheck();
+      }
+    }
+
+    /** A pool granted a slot to a waiting step. */
+    synchronized void poolGranted(String name, Pool pool) {
+      poolWaiting.remove(name);
+      if (cancelled || lost || done.isDone() || states.get(name) != State.QUEUED) {
+        pool.release();
+        return;
+      }
+      poolHeld.put(name, pool);
+      ready.addFirst(name);
+      try {
+        startReady();
+      } catch (Fenced f) {
+        // abandoned
+      }
     }
 
     private void start(Pipeline.Step step) {
       int tryNumber = tries.merge(step.name(), 1, Integer::sum);
-      String rel = "target/runs/" + id + "/" + step.name() + "/" + tryNumber + ".log";
-      Path log = projectDir.resolve(rel);
+      // noop steps keep no log (10,000-step benchmarks would otherwise create 10,000 folders)
+      String rel = step.kind() == Pipeline.Kind.NOOP ? null : "target/runs/" + id + "/" + step.name() + "/" + tryNumber + ".log";
+      Path log = rel == null ? null : projectDir.resolve(rel);
       Instant started = Instant.now();
       states.put(step.name(), State.RUNNING);
+      putStep(new StepRun(id, step.name(), tryNumber, State.RUNNING, started, null, null, null, rel, maxTries.get(step.name())));
       running++;
-      store.putStep(new StepRun(id, step.name(), tryNumber, State.RUNNING, started, null, null, null, rel));
-      listener.stepStarted(id, step.name(), tryNumber, step.policy().retries() + 1, rel);
+      tryStarted();
+      listener.stepStarted(id, step.name(), tryNumber, maxTries.get(step.name()), rel);
       Attempt a = new Attempt(this, step, tryNumber, log, rel, started);
       active.put(step.name(), a);
       if (step.policy().timeout() != null) {
@@ -183,14 +578,23 @@ public final class PipelineExecutor implements AutoCloseable {
     synchronized void finished(Attempt a, Outcome o) {
       running--;
       active.remove(a.step.name());
+      Pool held = poolHeld.remove(a.step.name());
+      if (held != null) held.release();
+      if (lost) return;
       Pipeline.Step step = a.step;
       Instant ended = Instant.now();
+      boolean succeeded = false;
       if (o.ok()) {
         record(step, a, State.SUCCESS, ended, o, null);
+        succeeded = true;
         for (String d : dependents.get(step.name())) {
           if (waitingOn.merge(d, -1, Integer::sum) == 0 && states.get(d) == State.QUEUED) ready.add(d);
         }
-      } else if (!cancelled && a.tryNumber <= step.policy().retries()) {
+      } else if (drainStopped.contains(step.name())) {
+        // stopped by a graceful stop: the try does not count against the step's retries
+        maxTries.merge(step.name(), 1, Integer::sum);
+        record(step, a, State.UP_FOR_RETRY, ended, o, Duration.ZERO);
+      } else if (!cancelled && a.tryNumber < maxTries.get(step.name())) {
         Duration wait = step.policy().delayBefore(a.tryNumber + 1, random);
         states.put(step.name(), State.UP_FOR_RETRY);
         record(step, a, State.UP_FOR_RETRY, ended, o, wait);
@@ -201,24 +605,29 @@ public final class PipelineExecutor implements AutoCloseable {
       }
       startReady();
       finishIfDone();
+      if (succeeded) pastMayHaveChanged(this);
     }
 
     private synchronized void retryDue(String step) {
-      if (states.get(step) != State.UP_FOR_RETRY) return;
-      if (cancelled) {
-        states.put(step, State.FAILED);
-        finishIfDone();
-        return;
+      try {
+        if (states.get(step) != State.UP_FOR_RETRY || lost || suspended) return;
+        if (cancelled) {
+          states.put(step, State.FAILED);
+          finishIfDone();
+          return;
+        }
+        states.put(step, State.QUEUED);
+        if (waitingOn.get(step) == 0) ready.addFirst(step);
+        startReady();
+      } catch (Fenced f) {
+        // abandoned
       }
-      states.put(step, State.QUEUED);
-      ready.addFirst(step);
-      startReady();
     }
 
     private void record(Pipeline.Step step, Attempt a, State state, Instant ended, Outcome o, Duration retryIn) {
       states.put(step.name(), state);
-      StepRun r = new StepRun(id, step.name(), a.tryNumber, state, a.started, ended, o.exitCode(), o.error(), a.relLog);
-      store.putStep(r);
+      StepRun r = new StepRun(id, step.name(), a.tryNumber, state, a.started, ended, o.exitCode(), o.error(), a.relLog, maxTries.get(step.name()));
+      putStep(r);
       listener.stepFinished(id, r, retryIn);
     }
 
@@ -230,9 +639,10 @@ public final class PipelineExecutor implements AutoCloseable {
         if (!seen.add(d) || states.get(d) != State.QUEUED) continue;
         states.put(d, State.UPSTREAM_FAILED);
         ready.remove(d);
-        StepRun r = new StepRun(id, d, 1, State.UPSTREAM_FAILED, null, Instant.now(), null,
-            "upstream step '" + failed + "' failed", null);
-        store.putStep(r);
+        pastWaiting.remove(d);
+        StepRun r = new StepRun(id, d, Math.max(1, tries.get(d) + 1), State.UPSTREAM_FAILED, null, Instant.now(), null,
+            "upstream step '" + failed + "' failed", null, maxTries.get(d));
+        putStep(r);
         listener.stepFinished(id, r, null);
         todo.addAll(dependents.get(d));
       }
@@ -240,45 +650,90 @@ public final class PipelineExecutor implements AutoCloseable {
 
     /** Stops the run: running tries are stopped, steps not started are skipped. */
     synchronized void cancel() {
+      if (lost) return;
       cancelled = true;
-      for (Attempt a : new ArrayList<>(active.values())) a.stop("the run was cancelled");
-      for (Map.Entry<String, State> e : states.entrySet()) {
-        if (e.getValue() == State.UP_FOR_RETRY) e.setValue(State.FAILED);
-        if (e.getValue() == State.QUEUED) {
-          e.setValue(State.SKIPPED);
-          StepRun r = new StepRun(id, e.getKey(), 1, State.SKIPPED, null, Instant.now(), null, "the run was cancelled", null);
-          store.putStep(r);
-          listener.stepFinished(id, r, null);
+      try {
+        for (Attempt a : new ArrayList<>(active.values())) a.stop("the run was cancelled");
+        for (Map.Entry<String, State> e : states.entrySet()) {
+          if (e.getValue() == State.UP_FOR_RETRY) e.setValue(State.FAILED);
+          if (e.getValue() == State.QUEUED) {
+            e.setValue(State.SKIPPED);
+            StepRun r = new StepRun(id, e.getKey(), Math.max(1, tries.get(e.getKey()) + 1), State.SKIPPED, null, Instant.now(), null,
+                "the run was cancelled", null, maxTries.get(e.getKey()));
+            putStep(r);
+            listener.stepFinished(id, r, null);
+          }
         }
+        ready.clear();
+        finishIfDone();
+      } catch (Fenced f) {
+        // abandoned
       }
+    }
+
+    /** A graceful stop begins: start nothing more. */
+    synchronized void suspend() {
+      suspended = true;
+      for (Pool pool : new HashSet<>(pools.values())) pool.forget(this);
+    }
+
+    /** The graceful stop's deadline passed: stop what still runs (recorded up_for_retry, not counted as a try). */
+    synchronized int stopForDrain() {
+      int n = 0;
+      for (Attempt a : new ArrayList<>(active.values())) {
+        drainStopped.add(a.step.name());
+        a.stop(DRAINED + " (drain timeout); it runs again when the run resumes, without using up a retry");
+        n++;
+      }
+      return n;
+    }
+
+    @Override
+    public void abandon(String why) {
+      synchronized (this) {
+        lose(why);
+      }
+    }
+
+    /** The lease is gone: stop everything, write nothing more. */
+    private void lose(String why) {
+      if (lost) return;
+      lost = true;
+      cancelled = true;
+      for (Attempt a : new ArrayList<>(active.values())) a.stop("the lease of the run was lost");
       ready.clear();
-      finishIfDone();
+      for (Pool pool : new HashSet<>(pools.values())) pool.forget(this);
+      listener.runLost(id, p.name(), why);
+      done.complete(new Result(id, null));
     }
 
     /** Ends the run as failed after an error in the bookkeeping itself (e.g. the store could not be written). */
     synchronized void abort(RuntimeException e) {
+      if (lost || e instanceof Fenced) return;
       cancelled = true;
       for (Attempt a : new ArrayList<>(active.values())) a.stop("the run was aborted: " + e.getMessage());
-      finalState = State.FAILED;
       try {
-        store.updateRun(id, State.FAILED, null, Instant.now());
+        store.updateRun(id, State.FAILED, null, Instant.now(), fence);
       } catch (RuntimeException again) {
         // the store is what failed; the caller still learns the run failed
       }
       listener.runFinished(id, p.name(), State.FAILED);
-      done.countDown();
+      done.complete(new Result(id, State.FAILED));
     }
 
     private void finishIfDone() {
-      if (done.getCount() == 0) return;
+      if (done.isDone() || running > 0 || !ready.isEmpty()) return;
       for (State s : states.values()) if (!s.finished()) return;
       boolean ok = states.values().stream().allMatch(s -> s == State.SUCCESS);
-      finalState = ok ? State.SUCCESS : State.FAILED;
-      store.updateRun(id, finalState, null, Instant.now());
+      State finalState = ok ? State.SUCCESS : State.FAILED;
+      if (!writeRun(finalState, null, Instant.now())) return;
       listener.runFinished(id, p.name(), finalState);
-      done.countDown();
+      done.complete(new Result(id, finalState));
     }
   }
+
+  /** The run key of a scheduled or backfilled interval: {@code <pipeline>@<interval start>} (unique in the store). */
+  public static String runKey(String pipeline, Instant intervalStart) { return pipeline + "@" + intervalStart; }
 
   // ------------------------------------------------------------------ one try
 
@@ -320,7 +775,7 @@ public final class PipelineExecutor implements AutoCloseable {
       }
       Outcome o;
       try {
-        Files.createDirectories(log.getParent());
+        if (log != null) Files.createDirectories(log.getParent());
         o = stoppedEarly ? Outcome.failure(null, stoppedBecause) : execute();
       } catch (InterruptedException e) {
         o = Outcome.failure(null, "interrupted");
@@ -353,8 +808,12 @@ public final class PipelineExecutor implements AutoCloseable {
       }
       try {
         run.finished(this, o);
+      } catch (Fenced f) {
+        // the lease was lost: the run is abandoned, nothing more is written
       } catch (RuntimeException e) { // the store failed: end the run rather than leave its caller waiting
         run.abort(e);
+      } finally {
+        tryEnded(); // after the try's end is recorded: a graceful stop waits for that
       }
     }
 
@@ -379,10 +838,7 @@ public final class PipelineExecutor implements AutoCloseable {
 
     private Outcome execute() throws Exception {
       return switch (step.kind()) {
-        case NOOP -> {
-          appendLog("noop\n");
-          yield Outcome.success(null);
-        }
+        case NOOP -> Outcome.success(null);
         case SHELL -> shell();
         case WEIR -> weirStep();
         case HTTP -> httpStep();
@@ -452,6 +908,7 @@ public final class PipelineExecutor implements AutoCloseable {
     }
 
     void appendLog(String text) {
+      if (log == null) return;
       try {
         Files.createDirectories(log.getParent());
         Files.writeString(log, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);

@@ -16,4 +16,10 @@ public interface RunListener {
   default void stepFinished(long runId, StepRun result, Duration retryIn) {}
 
   default void runFinished(long runId, String pipeline, State state) {}
+
+  /** A ready step cannot start yet (a pool has no free slot, or the previous interval's same step has not succeeded). */
+  default void stepWaiting(long runId, String step, String why) {}
+
+  /** This process stopped working on the run because its lease was taken over (nothing more is written for it). */
+  default void runLost(long runId, String pipeline, String why) {}
 }

@@ -38,6 +38,12 @@ public record RunRequest(Instant logicalDate, Schedule.Interval interval, Map<St
     return new RunRequest(iv.start(), iv, params, "manual", null, null, s.zone());
   }
 
+  /** The run of a scheduled (or backfilled: {@code trigger}) interval: logical date = interval start, default params, its run key. */
+  public static RunRequest scheduled(Pipeline p, Schedule.Interval iv, String trigger) {
+    return new RunRequest(iv.start(), iv, new LinkedHashMap<>(p.params()), trigger, PipelineExecutor.runKey(p.name(), iv.start()), null,
+        p.schedule().zone());
+  }
+
   /** A child run for a {@code pipeline:} step: the parent's interval, the child's defaults plus the parent's values for the same names. */
   public RunRequest child(Pipeline childPipeline, long parentRunId) {
     Map<String, Object> p = new LinkedHashMap<>(childPipeline.params());

@@ -28,6 +28,51 @@ public interface MetadataStore extends AutoCloseable {
   /** Every try of every step of a run, in the order steps were declared at creation, then by try. */
   List<StepRun> steps(long runId);
 
+  // ------------------------------------------------------------------ fenced writes and leases
+
+  /**
+   * Like {@link #createRun} but only while {@code fence} (when not null) is still the lease of its resource.
+   *
+   * @return the new run's id, or -1 when the fence is stale (nothing written)
+   */
+  long createRun(String pipeline, Instant intervalStart, Instant intervalEnd, Instant logicalDate, Map<String, Object> params,
+      String trigger, String runKey, Long parentRunId, List<String> steps, Map<String, Integer> maxTries, Fence fence);
+
+  /** {@link #updateRun} under a fence; false (nothing written) when the fence is stale. */
+  boolean updateRun(long runId, State state, Instant startedAt, Instant endedAt, Fence fence);
+
+  /** {@link #putStep} under a fence; false (nothing written) when the fence is stale. */
+  boolean putStep(StepRun stepRun, Fence fence);
+
+  /** Sets a finished run back to queued with no end time (for re-running some of its steps); false when fenced off. */
+  boolean reopenRun(long runId, Fence fence);
+
+  /** The run of a scheduled or backfilled interval. */
+  Optional<PipelineRun> runByKey(String runKey);
+
+  /** Runs with a run_key (scheduled or backfill), of one pipeline, oldest interval first. */
+  List<PipelineRun> keyedRuns(String pipeline);
+
+  /** Runs that have not finished (queued or running), oldest first. */
+  List<PipelineRun> unfinishedRuns();
+
+  /**
+   * Takes the lease of {@code resource} for {@code owner} until {@code now + ttl} if nobody holds it or its holder let
+   * it expire (or released it); the token is one more than any token the resource had before.
+   *
+   * @return the fence to write with, or null when someone else holds it
+   */
+  Fence acquireLease(String resource, String owner, Instant now, java.time.Duration ttl);
+
+  /** Extends a held lease to {@code now + ttl}; false when it has been taken over (the fence is stale). */
+  boolean renewLease(Fence fence, String owner, Instant now, java.time.Duration ttl);
+
+  /** Gives a held lease up (expires it now) so that another scheduler can take it at once; the token stays. */
+  void releaseLease(Fence fence, String owner);
+
+  /** The lease row of a resource, if it was ever taken. */
+  Optional<Lease> lease(String resource);
+
   @Override
   void close();
 }

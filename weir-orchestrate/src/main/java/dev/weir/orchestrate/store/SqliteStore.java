@@ -35,6 +35,7 @@ public final class SqliteStore implements MetadataStore {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final Path file;
   private final Connection conn;
+  private PreparedStatement putStepPs;
 
   /** Opens (creating if needed) the store at {@code file} and brings its schema up to date. */
   public SqliteStore(Path file) {
@@ -47,6 +48,9 @@ public final class SqliteStore implements MetadataStore {
       try (Statement st = conn.createStatement()) {
         st.execute("pragma busy_timeout = 10000");
         st.execute("pragma journal_mode = wal");
+        // WAL with synchronous=normal: a commit survives the process being killed (the scheduler's crash model);
+        // only a power loss can lose the last commits. It saves an fsync per step state change.
+        st.execute("pragma synchronous = normal");
         st.execute("pragma foreign_keys = on");
       }
     } catch (IOException | SQLException e) {
@@ -69,13 +73,20 @@ public final class SqliteStore implements MetadataStore {
   public Path file() { return file; }
 
   @Override
+  public long createRun(String pipeline, Instant intervalStart, Instant intervalEnd, Instant logicalDate, Map<String, Object> params,
+      String trigger, String runKey, Long parentRunId, List<String> steps) {
+    return createRun(pipeline, intervalStart, intervalEnd, logicalDate, params, trigger, runKey, parentRunId, steps, Map.of(), null);
+  }
+
+  @Override
   public synchronized long createRun(String pipeline, Instant intervalStart, Instant intervalEnd, Instant logicalDate,
-      Map<String, Object> params, String trigger, String runKey, Long parentRunId, List<String> steps) {
+      Map<String, Object> params, String trigger, String runKey, Long parentRunId, List<String> steps, Map<String, Integer> maxTries,
+      Fence fence) {
     try {
       conn.setAutoCommit(false);
       long id;
       try (PreparedStatement ps = conn.prepareStatement("insert into pipeline_run (pipeline, interval_start, interval_end, logical_date, "
-          + "params, state, run_trigger, run_key, parent_run_id, queued_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          + "params, state, run_trigger, run_key, parent_run_id, queued_at) select ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where " + FENCED,
           Statement.RETURN_GENERATED_KEYS)) {
         ps.setString(1, pipeline);
         ps.setString(2, text(intervalStart));
@@ -88,18 +99,25 @@ public final class SqliteStore implements MetadataStore {
         if (parentRunId == null) ps.setNull(9, Types.INTEGER);
         else ps.setLong(9, parentRunId);
         ps.setString(10, text(Instant.now()));
-        ps.executeUpdate();
+        fence(ps, 11, fence);
+        if (ps.executeUpdate() == 0) {
+          conn.rollback();
+          return -1;
+        }
         try (ResultSet rs = ps.getGeneratedKeys()) {
           rs.next();
           id = rs.getLong(1);
         }
       }
-      try (PreparedStatement ps = conn.prepareStatement("insert into step_run (run_id, step, position, try_number, state) values (?, ?, ?, 1, ?)")) {
+      try (PreparedStatement ps = conn.prepareStatement("insert into step_run (run_id, step, position, try_number, state, max_tries) values (?, ?, ?, 1, ?, ?)")) {
         for (int i = 0; i < steps.size(); i++) {
           ps.setLong(1, id);
           ps.setString(2, steps.get(i));
           ps.setInt(3, i);
           ps.setString(4, State.QUEUED.dbName());
+          Integer mt = maxTries.get(steps.get(i));
+          if (mt == null) ps.setNull(5, Types.INTEGER);
+          else ps.setInt(5, mt);
           ps.addBatch();
         }
         ps.executeBatch();
@@ -114,27 +132,62 @@ public final class SqliteStore implements MetadataStore {
     }
   }
 
+  /** The compare-and-set of fenced writes: true without a fence, else the lease must still carry the fence's token. */
+  private static final String FENCED = "(? is null or exists (select 1 from leases where resource = ? and token = ?))";
+
+  private static void fence(PreparedStatement ps, int at, Fence f) throws SQLException {
+    ps.setString(at, f == null ? null : f.resource());
+    ps.setString(at + 1, f == null ? null : f.resource());
+    if (f == null) ps.setNull(at + 2, Types.BIGINT);
+    else ps.setLong(at + 2, f.token());
+  }
+
   @Override
-  public synchronized void updateRun(long runId, State state, Instant startedAt, Instant endedAt) {
+  public void updateRun(long runId, State state, Instant startedAt, Instant endedAt) { updateRun(runId, state, startedAt, endedAt, null); }
+
+  @Override
+  public synchronized boolean updateRun(long runId, State state, Instant startedAt, Instant endedAt, Fence fence) {
     try (PreparedStatement ps = conn.prepareStatement("update pipeline_run set state = ?, started_at = coalesce(?, started_at), "
-        + "ended_at = coalesce(?, ended_at) where id = ?")) {
+        + "ended_at = coalesce(?, ended_at) where id = ? and " + FENCED)) {
       ps.setString(1, state.dbName());
       ps.setString(2, text(startedAt));
       ps.setString(3, text(endedAt));
       ps.setLong(4, runId);
-      ps.executeUpdate();
+      fence(ps, 5, fence);
+      return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       throw fail("updating run " + runId, e);
     }
   }
 
   @Override
-  public synchronized void putStep(StepRun s) {
-    try (PreparedStatement ps = conn.prepareStatement("insert into step_run (run_id, step, position, try_number, state, started_at, ended_at, "
-        + "exit_code, error, log_path) values (?, ?, coalesce((select min(position) from step_run where run_id = ? and step = ?), 0), "
-        + "?, ?, ?, ?, ?, ?, ?) on conflict (run_id, step, try_number) do update set state = excluded.state, "
-        + "started_at = excluded.started_at, ended_at = excluded.ended_at, exit_code = excluded.exit_code, "
-        + "error = excluded.error, log_path = excluded.log_path")) {
+  public synchronized boolean reopenRun(long runId, Fence fence) {
+    try (PreparedStatement ps = conn.prepareStatement("update pipeline_run set state = ?, ended_at = null where id = ? and " + FENCED)) {
+      ps.setString(1, State.QUEUED.dbName());
+      ps.setLong(2, runId);
+      fence(ps, 3, fence);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw fail("reopening run " + runId, e);
+    }
+  }
+
+  @Override
+  public void putStep(StepRun s) { putStep(s, null); }
+
+  @Override
+  public synchronized boolean putStep(StepRun s, Fence fence) {
+    try {
+      if (putStepPs == null) {
+        // prepared once: the executor writes every step's start and end through it (10,000-step runs)
+        putStepPs = conn.prepareStatement("insert into step_run (run_id, step, position, try_number, state, started_at, ended_at, "
+            + "exit_code, error, log_path, max_tries) select ?, ?, coalesce((select min(position) from step_run where run_id = ? and step = ?), 0), "
+            + "?, ?, ?, ?, ?, ?, ?, ? where " + FENCED + " on conflict (run_id, step, try_number) do update set state = excluded.state, "
+            + "started_at = excluded.started_at, ended_at = excluded.ended_at, exit_code = excluded.exit_code, "
+            + "error = excluded.error, log_path = excluded.log_path, max_tries = coalesce(excluded.max_tries, step_run.max_tries)");
+      }
+      PreparedStatement ps = putStepPs;
+      ps.clearParameters();
       ps.setLong(1, s.runId());
       ps.setString(2, s.step());
       ps.setLong(3, s.runId());
@@ -147,9 +200,100 @@ public final class SqliteStore implements MetadataStore {
       else ps.setInt(9, s.exitCode());
       ps.setString(10, s.error());
       ps.setString(11, s.logPath());
-      ps.executeUpdate();
+      if (s.maxTries() == null) ps.setNull(12, Types.INTEGER);
+      else ps.setInt(12, s.maxTries());
+      fence(ps, 13, fence);
+      return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       throw fail("recording step " + s.step() + " of run " + s.runId(), e);
+    }
+  }
+
+  @Override
+  public synchronized Optional<PipelineRun> runByKey(String runKey) {
+    List<PipelineRun> r = queryRuns("select * from pipeline_run where run_key = ?", runKey);
+    return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));
+  }
+
+  @Override
+  public synchronized List<PipelineRun> keyedRuns(String pipeline) {
+    return queryRuns("select * from pipeline_run where pipeline = ? and run_key is not null order by interval_start, id", pipeline);
+  }
+
+  @Override
+  public synchronized List<PipelineRun> unfinishedRuns() {
+    return queryRuns("select * from pipeline_run where state in ('queued', 'running') order by id");
+  }
+
+  @Override
+  public synchronized Fence acquireLease(String resource, String owner, Instant now, java.time.Duration ttl) {
+    try {
+      conn.setAutoCommit(false);
+      int n;
+      try (PreparedStatement ps = conn.prepareStatement("insert into leases (resource, owner, token, expires_at) values (?, ?, 1, ?) "
+          + "on conflict (resource) do update set owner = excluded.owner, token = leases.token + 1, expires_at = excluded.expires_at "
+          + "where leases.expires_at <= ?")) {
+        ps.setString(1, resource);
+        ps.setString(2, owner);
+        ps.setLong(3, now.plus(ttl).toEpochMilli());
+        ps.setLong(4, now.toEpochMilli());
+        n = ps.executeUpdate();
+      }
+      Fence f = null;
+      if (n == 1) {
+        try (PreparedStatement ps = conn.prepareStatement("select token from leases where resource = ? and owner = ?")) {
+          ps.setString(1, resource);
+          ps.setString(2, owner);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) f = new Fence(resource, rs.getLong(1));
+          }
+        }
+      }
+      conn.commit();
+      return f;
+    } catch (SQLException e) {
+      rollback();
+      throw fail("taking the lease of " + resource, e);
+    } finally {
+      autoCommit();
+    }
+  }
+
+  @Override
+  public synchronized boolean renewLease(Fence fence, String owner, Instant now, java.time.Duration ttl) {
+    try (PreparedStatement ps = conn.prepareStatement("update leases set expires_at = ? where resource = ? and owner = ? and token = ?")) {
+      ps.setLong(1, now.plus(ttl).toEpochMilli());
+      ps.setString(2, fence.resource());
+      ps.setString(3, owner);
+      ps.setLong(4, fence.token());
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw fail("renewing the lease of " + fence.resource(), e);
+    }
+  }
+
+  @Override
+  public synchronized void releaseLease(Fence fence, String owner) {
+    try (PreparedStatement ps = conn.prepareStatement("update leases set expires_at = 0 where resource = ? and owner = ? and token = ?")) {
+      ps.setString(1, fence.resource());
+      ps.setString(2, owner);
+      ps.setLong(3, fence.token());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw fail("releasing the lease of " + fence.resource(), e);
+    }
+  }
+
+  @Override
+  public synchronized Optional<Lease> lease(String resource) {
+    try (PreparedStatement ps = conn.prepareStatement("select owner, token, expires_at from leases where resource = ?")) {
+      ps.setString(1, resource);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) return Optional.empty();
+        return Optional.of(new Lease(resource, rs.getString(1), rs.getLong(2), Instant.ofEpochMilli(rs.getLong(3))));
+      }
+    } catch (SQLException e) {
+      throw fail("reading the lease of " + resource, e);
     }
   }
 
@@ -176,7 +320,7 @@ public final class SqliteStore implements MetadataStore {
           Integer exitCode = rs.wasNull() ? null : exit;
           out.add(new StepRun(rs.getLong("run_id"), rs.getString("step"), rs.getInt("try_number"), State.of(rs.getString("state")),
               instant(rs.getString("started_at")), instant(rs.getString("ended_at")), exitCode, rs.getString("error"),
-              rs.getString("log_path")));
+              rs.getString("log_path"), maxTries(rs)));
         }
       }
     } catch (SQLException e) {
@@ -204,6 +348,11 @@ public final class SqliteStore implements MetadataStore {
       throw fail("reading runs", e);
     }
     return out;
+  }
+
+  private static Integer maxTries(ResultSet rs) throws SQLException {
+    int m = rs.getInt("max_tries");
+    return rs.wasNull() ? null : m;
   }
 
   private static String text(Instant i) { return i == null ? null : i.toString(); }

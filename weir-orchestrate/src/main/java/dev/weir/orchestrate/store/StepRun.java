@@ -8,9 +8,16 @@ import java.time.Instant;
  * @param exitCode the process's exit code for shell steps, the command's for Weir steps, the HTTP status for http steps
  * @param error why the try failed (null on success)
  * @param logPath the try's log file, relative to the project
+ * @param maxTries the last try number this series of tries may reach (null: retries + 1 of the step's policy)
  */
 public record StepRun(long runId, String step, int tryNumber, State state, Instant startedAt, Instant endedAt,
-    Integer exitCode, String error, String logPath) {
+    Integer exitCode, String error, String logPath, Integer maxTries) {
+
+  /** A try row without a recorded try budget. */
+  public StepRun(long runId, String step, int tryNumber, State state, Instant startedAt, Instant endedAt,
+      Integer exitCode, String error, String logPath) {
+    this(runId, step, tryNumber, state, startedAt, endedAt, exitCode, error, logPath, null);
+  }
 
   /** Seconds from start to end, or null when it has not both. */
   public Double seconds() {
