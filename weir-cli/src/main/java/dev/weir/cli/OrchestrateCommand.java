@@ -131,6 +131,9 @@ abstract class OrchestrateCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------ printing
 
+  /** {@code s} padded with spaces to {@code width} (the progress lines' columns; cheaper than printf for 20,000 lines). */
+  static String pad(String s, int width) { return s.length() >= width ? s : s + " ".repeat(width - s.length()); }
+
   static String seconds(Double s) { return s == null ? "" : String.format(java.util.Locale.ROOT, "%.2fs", s); }
 
   static String seconds(Duration d) { return seconds(d.toNanos() / 1e9); }

@@ -42,7 +42,10 @@ class StreamExactlyOnceTest {
       proj.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
       proj.file("streams/proof.yml", """
           name: proof
-          kafka: {bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"}
+          kafka:
+            bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"
+            # rebalances among the 4 consumer threads in seconds, not in heartbeats of 3 s
+            properties: {heartbeat.interval.ms: 100}
           topics: [proof]
           target: raw.proof
           trigger: {max_records: %d, max_interval: 200ms}
@@ -96,6 +99,7 @@ class StreamExactlyOnceTest {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx768m");
     cmd.add("-XX:+UseSerialGC");
+    cmd.add("-XX:TieredStopAtLevel=1"); // short-lived children: C1 only starts faster and leaves the cores to the others
     if (fault != null) cmd.add("-Dweir.stream.fault=" + fault);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

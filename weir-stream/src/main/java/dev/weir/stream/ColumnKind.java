@@ -85,6 +85,16 @@ public enum ColumnKind {
     return VARCHAR;
   }
 
+  /** The kind a raw value of {@link Decoder.Fields} infers as, exactly as {@link #infer} does for the same JSON. */
+  public static ColumnKind inferRaw(Object v) {
+    if (v == null) return null;
+    if (v instanceof String) return VARCHAR;
+    if (v instanceof Long) return BIGINT;
+    if (v instanceof Double || v instanceof java.math.BigInteger) return DOUBLE;
+    if (v instanceof Boolean) return BOOLEAN;
+    return infer((JsonNode) v);
+  }
+
   /** The kind a CSV field infers as (null for an empty field). */
   public static ColumnKind inferText(String s) {
     if (s == null || s.isEmpty()) return null;
@@ -149,6 +159,50 @@ public enum ColumnKind {
       default:
         throw bad(v.toString());
     }
+  }
+
+  /**
+   * Converts a raw value of {@link Decoder.Fields} to this kind's Java value, with the same results
+   * (and errors) as {@link #fromJson} for the same JSON, without a tree.
+   */
+  public Object fromRaw(Object v) throws BadValue {
+    if (v == null) return null;
+    if (v instanceof String s) {
+      if (this == VARCHAR) return s;
+      if (this == BLOB) return s.getBytes(StandardCharsets.UTF_8);
+      return fromText(s);
+    }
+    if (v instanceof Long l) {
+      return switch (this) {
+        case INTEGER, BIGINT -> {
+          if (this == INTEGER) checkRange(l, l.toString());
+          yield l; // the same box, no new one
+        }
+        case DOUBLE -> l.doubleValue();
+        case DECIMAL -> BigDecimal.valueOf(l);
+        case VARCHAR -> l.toString();
+        case TIMESTAMP -> LocalDateTime.ofInstant(Instant.ofEpochMilli(l), ZoneOffset.UTC);
+        case BLOB -> l.toString().getBytes(StandardCharsets.UTF_8);
+        default -> throw bad(l.toString());
+      };
+    }
+    if (v instanceof Double d) {
+      return switch (this) {
+        case DOUBLE -> d;
+        case VARCHAR -> d.toString();
+        case BLOB -> d.toString().getBytes(StandardCharsets.UTF_8);
+        default -> fromJson(com.fasterxml.jackson.databind.node.DoubleNode.valueOf(d));
+      };
+    }
+    if (v instanceof Boolean b) {
+      return switch (this) {
+        case BOOLEAN -> b;
+        case VARCHAR -> b.toString();
+        default -> fromJson(com.fasterxml.jackson.databind.node.BooleanNode.valueOf(b));
+      };
+    }
+    if (v instanceof java.math.BigInteger bi) return fromJson(com.fasterxml.jackson.databind.node.BigIntegerNode.valueOf(bi));
+    return fromJson((JsonNode) v);
   }
 
   /** Converts text (CSV fields, JSON strings) to this kind's Java value; empty text is null except for varchar. */

@@ -1,13 +1,13 @@
 package dev.weir.stream;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,32 +27,110 @@ public final class Decoder {
 
   public Decoder(StreamSpec spec) { this.spec = spec; }
 
+  /**
+   * The fields of a JSON object in order of appearance (a repeated name keeps its last value).
+   * Values are raw: {@code String}, {@code Long}, {@code BigInteger}, {@code Double}, {@code Boolean},
+   * {@code null} (JSON null) or a {@link JsonNode} (nested arrays and objects).
+   */
+  public static final class Fields {
+    final String[] names;
+    final Object[] values;
+    final int size;
+
+    Fields(String[] names, Object[] values, int size) {
+      this.names = names;
+      this.values = values;
+      this.size = size;
+    }
+
+    /** The index of the field named exactly {@code name} (searched from {@code hint}), or -1. */
+    int indexOf(String name, int hint) {
+      for (int k = 0; k < size; k++) {
+        int j = hint + k < size ? hint + k : hint + k - size;
+        String n = names[j];
+        if (n == name || n.equals(name)) return j; // field names are interned by the parser
+      }
+      return -1;
+    }
+  }
+
   /** A parsed record value: exactly one of the fields is set. */
-  public record Parsed(ObjectNode json, String[] csv, String text, byte[] bytes) {}
+  public record Parsed(Fields json, String[] csv, String text, byte[] bytes) {}
 
   /** Parses one record value; throws {@link ColumnKind.BadValue} with the reason when it cannot. */
   public Parsed parse(byte[] value) throws ColumnKind.BadValue {
     switch (spec.format()) {
-      case JSON: {
-        JsonNode n;
-        try {
-          n = JSON.readTree(value);
-        } catch (JsonProcessingException e) {
-          throw new ColumnKind.BadValue("invalid JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-          throw new ColumnKind.BadValue("invalid JSON: " + e.getMessage());
-        }
-        if (n == null || !n.isObject()) {
-          throw new ColumnKind.BadValue("not a JSON object" + (n == null ? "" : " (a " + n.getNodeType().name().toLowerCase() + ")"));
-        }
-        return new Parsed((ObjectNode) n, null, null, null);
-      }
+      case JSON:
+        return new Parsed(parseObject(value), null, null, null);
       case CSV:
         return new Parsed(null, splitCsv(new String(value, StandardCharsets.UTF_8), spec.csv().delimiter()), null, null);
       case STRING:
         return new Parsed(null, null, new String(value, StandardCharsets.UTF_8), null);
       default:
         return new Parsed(null, null, null, value);
+    }
+  }
+
+  private String[] scratchNames = new String[16];
+  private Object[] scratchValues = new Object[16];
+
+  /**
+   * Reads a JSON object with the streaming parser (no tree): its top-level fields and their raw
+   * values. Nested values (rare) become trees. Errors are those of a tree read of the same bytes.
+   */
+  Fields parseObject(byte[] value) throws ColumnKind.BadValue {
+    try (JsonParser p = JSON.getFactory().createParser(value)) {
+      JsonToken t = p.nextToken();
+      if (t != JsonToken.START_OBJECT) {
+        String what;
+        if (t == null) what = "missing";
+        else if (t == JsonToken.START_ARRAY) what = "array";
+        else if (t == JsonToken.VALUE_STRING) what = "string";
+        else if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) what = "number";
+        else if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) what = "boolean";
+        else if (t == JsonToken.VALUE_NULL) what = "null";
+        else what = t.name().toLowerCase(java.util.Locale.ROOT);
+        // as the tree reader: the whole value must still be well-formed
+        if (t == JsonToken.START_ARRAY) p.skipChildren();
+        throw new ColumnKind.BadValue("not a JSON object (a " + what + ")");
+      }
+      int n = 0;
+      String name;
+      while ((name = p.nextFieldName()) != null) {
+        Object v;
+        switch (p.nextToken()) {
+          case VALUE_STRING -> v = p.getText();
+          case VALUE_NUMBER_INT -> v = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : (Object) p.getLongValue();
+          case VALUE_NUMBER_FLOAT -> v = p.getDoubleValue();
+          case VALUE_TRUE -> v = Boolean.TRUE;
+          case VALUE_FALSE -> v = Boolean.FALSE;
+          case VALUE_NULL -> v = null;
+          default -> v = JSON.readTree(p);
+        }
+        int at = -1;
+        for (int j = 0; j < n; j++) {
+          if (scratchNames[j].equals(name)) {
+            at = j;
+            break;
+          }
+        }
+        if (at >= 0) {
+          scratchValues[at] = v;
+          continue;
+        }
+        if (n == scratchNames.length) {
+          scratchNames = java.util.Arrays.copyOf(scratchNames, n * 2);
+          scratchValues = java.util.Arrays.copyOf(scratchValues, n * 2);
+        }
+        scratchNames[n] = name;
+        scratchValues[n++] = v;
+      }
+      if (p.currentToken() != JsonToken.END_OBJECT) throw new ColumnKind.BadValue("invalid JSON: unexpected " + p.currentToken());
+      return new Fields(java.util.Arrays.copyOf(scratchNames, n), java.util.Arrays.copyOf(scratchValues, n), n);
+    } catch (JsonProcessingException e) {
+      throw new ColumnKind.BadValue("invalid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ColumnKind.BadValue("invalid JSON: " + e.getMessage());
     }
   }
 
@@ -75,25 +153,67 @@ public final class Decoder {
         Map<String, ColumnKind> seen = new LinkedHashMap<>();
         for (Parsed p : parsed) {
           if (p.json() != null) {
-            Iterator<Map.Entry<String, JsonNode>> it = p.json().fields();
-            while (it.hasNext()) {
-              Map.Entry<String, JsonNode> e = it.next();
-              ColumnKind k = ColumnKind.infer(e.getValue());
-              observe(seen, e.getKey(), k);
-            }
+            Fields f = p.json();
+            for (int i = 0; i < f.size; i++) observe(seen, f.names[i], ColumnKind.inferRaw(f.values[i]));
           } else if (p.csv() != null) {
-            for (int i = 0; i < p.csv().length; i++) observe(seen, "column_" + (i + 1), ColumnKind.inferText(p.csv()[i]));
+            for (int i = 0; i < p.csv().length; i++) observe(seen, csvName(i), ColumnKind.inferText(p.csv()[i]));
           }
         }
         for (Map.Entry<String, ColumnKind> e : seen.entrySet()) {
-          ColumnKind k = e.getValue() == null ? ColumnKind.VARCHAR : e.getValue();
           String existing = findIgnoreCase(out, e.getKey());
-          if (existing == null) out.put(e.getKey(), k);
-          else out.put(existing, ColumnKind.widen(out.get(existing), k));
+          // a field seen only as null: a new one is varchar, an existing column keeps its kind
+          if (existing == null) out.put(e.getKey(), e.getValue() == null ? ColumnKind.VARCHAR : e.getValue());
+          else if (e.getValue() != null) out.put(existing, ColumnKind.widen(out.get(existing), e.getValue()));
         }
       }
     }
     return out;
+  }
+
+  /**
+   * Whether {@code p} fits {@code schema} as it is: every field is a column (names compared
+   * case-insensitively, as {@link #schemaFor} merges them) whose kind takes the value without widening.
+   * A batch whose records all fit needs no inference: {@link #schemaFor} would return {@code schema}.
+   */
+  public boolean fits(Parsed p, Map<String, ColumnKind> schema) {
+    if (!spec.columns().isEmpty() || p.text() != null || p.bytes() != null) return true;
+    if (p.json() != null) {
+      Fields f = p.json();
+      for (int i = 0; i < f.size; i++) {
+        ColumnKind have = schema.get(f.names[i]);
+        if (have == null) {
+          String existing = findIgnoreCase(schema, f.names[i]);
+          if (existing == null) return false;
+          have = schema.get(existing);
+        }
+        ColumnKind k = ColumnKind.inferRaw(f.values[i]);
+        if (k != null && ColumnKind.widen(have, k) != have) return false;
+      }
+      return true;
+    }
+    String[] f = p.csv();
+    for (int i = 0; i < f.length; i++) {
+      String name = csvName(i);
+      ColumnKind have = schema.get(name);
+      if (have == null) {
+        String existing = findIgnoreCase(schema, name);
+        if (existing == null) return false;
+        have = schema.get(existing);
+      }
+      ColumnKind k = ColumnKind.inferText(f[i]);
+      if (k != null && ColumnKind.widen(have, k) != have) return false;
+    }
+    return true;
+  }
+
+  private static final String[] CSV_NAMES = new String[64];
+
+  static {
+    for (int i = 0; i < CSV_NAMES.length; i++) CSV_NAMES[i] = "column_" + (i + 1);
+  }
+
+  private static String csvName(int i) {
+    return i < CSV_NAMES.length ? CSV_NAMES[i] : "column_" + (i + 1);
   }
 
   private static void observe(Map<String, ColumnKind> seen, String name, ColumnKind k) {
@@ -111,11 +231,11 @@ public final class Decoder {
   public void toRow(Parsed p, List<String> names, List<ColumnKind> kinds, Object[] row, int offset) throws ColumnKind.BadValue {
     int n = names.size();
     if (p.json() != null) {
-      ObjectNode o = p.json();
+      Fields o = p.json();
       for (int i = 0; i < n; i++) {
-        JsonNode v = o.get(names.get(i));
+        int j = o.indexOf(names.get(i), i < o.size ? i : 0);
         try {
-          row[offset + i] = kinds.get(i).fromJson(v);
+          row[offset + i] = j < 0 ? null : kinds.get(i).fromRaw(o.values[j]);
         } catch (ColumnKind.BadValue e) {
           throw new ColumnKind.BadValue("column " + names.get(i) + ": " + e.getMessage());
         }

@@ -13,6 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -84,6 +88,7 @@ public final class StreamRunner {
   public Result run() throws InterruptedException {
     Lock writeLock = concurrentWriters(engine) ? new NoLock() : new ReentrantLock();
     try (Session s = engine.openSession()) {
+      raiseCheckpointThreshold(s);
       for (StreamSpec spec : specs) {
         StreamState st = new StreamState(spec, engine, writeLock);
         st.setup(s);
@@ -114,6 +119,28 @@ public final class StreamRunner {
       dl += st.deadLettered.get();
     }
     return new Result(b, r, dl, failure);
+  }
+
+  /** DuckDB's default checkpoint threshold, as {@code current_setting} spells it. */
+  private static final java.util.Set<String> DEFAULT_CHECKPOINT_THRESHOLD = java.util.Set.of("16.0 MiB", "16.0MiB", "16.7 MB", "16MB", "16 MiB");
+
+  /**
+   * On DuckDB, raises {@code checkpoint_threshold} from its default (16 MiB of WAL) to 256 MB unless the
+   * profile's settings changed it: the automatic checkpoint runs inside the COMMIT that crosses the
+   * threshold, and with the default a steady stream stalls for a checkpoint (~1–2 s) every ~15 s,
+   * which alone breaks a 1 s latency p99.
+   */
+  private void raiseCheckpointThreshold(Session s) {
+    if (!"duckdb".equals(engine.type())) return;
+    try {
+      Object v = s.query("select current_setting('checkpoint_threshold')", 1).rows().get(0).get(0);
+      if (v != null && DEFAULT_CHECKPOINT_THRESHOLD.contains(v.toString().strip())) {
+        s.execute("set checkpoint_threshold = '256MB'");
+        listener.info("DuckDB checkpoint_threshold raised from " + v + " to 256MB for streaming (set it in the profile's settings to choose)");
+      }
+    } catch (RuntimeException e) {
+      listener.info("Could not read DuckDB's checkpoint_threshold: " + WarehouseWriter.firstLine(e.getMessage()));
+    }
   }
 
   private static String describeSource(StreamSpec spec) {
@@ -177,7 +204,16 @@ public final class StreamRunner {
     return p;
   }
 
-  /** One consumer thread of a stream. */
+  /** Batches a worker may have decoding or committing at once (the writer's two batch files are taken in turn). */
+  private static final int MAX_IN_FLIGHT = 2;
+
+  /**
+   * One consumer thread of a stream, with a decoder and a committer thread of its own: a three-stage
+   * pipeline where the consumer polls batch k+2 while the decoder prepares batch k+1 and the committer
+   * writes batch k. Batches commit one at a time and in order (at most two in flight); once one fails
+   * no later one commits. Every rebalance callback first waits for the batches in flight, so offsets
+   * are read back (and partitions handed over) only after their commit or rollback.
+   */
   private final class Worker implements Runnable, ConsumerRebalanceListener {
     private final StreamState st;
     private final int index;
@@ -185,8 +221,15 @@ public final class StreamRunner {
     private final List<ConsumerRecord<byte[], byte[]>> buffer = new ArrayList<>();
     private long bufferBytes;
     private long bufferSince;
+    private long pollNanos;
     private KafkaConsumer<byte[], byte[]> consumer;
     private WarehouseWriter writer;
+    private ExecutorService decoder;
+    private ExecutorService committer;
+    /** Batches handed to the decoder and committer, oldest first (at most {@link #MAX_IN_FLIGHT}). */
+    private final java.util.ArrayDeque<Future<Done>> inFlight = new java.util.ArrayDeque<>();
+    /** Set (on the committer thread) when a batch failed: later batches are not committed. */
+    private boolean broken;
 
     Worker(StreamState st, int index, AtomicLong batchNo) {
       this.st = st;
@@ -201,42 +244,86 @@ public final class StreamRunner {
       // Static membership: a restarted process (after a crash or kill) takes its members' places at once
       // instead of waiting for the dead members' sessions to expire.
       p.putIfAbsent(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, st.spec.kafka().groupId() + "-" + instanceName() + "-" + index);
-      try (Session s = engine.openSession(); KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+      try (Session s = engine.openSession(); KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
+           WarehouseWriter w = new WarehouseWriter(st, s, index)) {
         consumer = c;
-        writer = new WarehouseWriter(st, s, index);
-        if (st.spec.topicPattern() != null) c.subscribe(st.spec.topicPattern(), this);
-        else c.subscribe(st.spec.topics(), this);
-        StreamSpec.Trigger trig = st.spec.trigger();
-        long emptySince = System.nanoTime();
-        while (!st.stopRequested) {
-          ConsumerRecords<byte[], byte[]> recs = c.poll(Duration.ofMillis(50));
-          for (ConsumerRecord<byte[], byte[]> r : recs) {
-            if (buffer.isEmpty()) bufferSince = System.nanoTime();
-            buffer.add(r);
-            bufferBytes += Math.max(0, r.serializedValueSize()) + Math.max(0, r.serializedKeySize());
-          }
-          if (!buffer.isEmpty() && (buffer.size() >= trig.maxRecords() || bufferBytes >= trig.maxBytes()
-              || System.nanoTime() - bufferSince >= trig.maxInterval().toNanos())) {
-            flush();
-            if (options.maxBatches() > 0 && st.batches.get() >= options.maxBatches()) break;
-          }
-          if (options.untilCaughtUp() && buffer.isEmpty() && recs.isEmpty()) {
-            Set<TopicPartition> assigned = c.assignment();
-            if (assigned.isEmpty()) {
-              if (System.nanoTime() - emptySince > Duration.ofSeconds(30).toNanos()) break;
-            } else {
-              emptySince = System.nanoTime();
-              if (caughtUp(c, assigned)) break;
+        writer = w;
+        String name = Thread.currentThread().getName();
+        decoder = Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, name + "-decode");
+          t.setDaemon(true);
+          return t;
+        });
+        committer = Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, name + "-commit");
+          t.setDaemon(true);
+          return t;
+        });
+        try {
+          loop(c);
+        } finally {
+          // Never leave a commit running on the session about to close.
+          for (Future<Done> f : inFlight) {
+            try {
+              f.get();
+            } catch (ExecutionException e) {
+              st.fail(e.getCause());
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
             }
           }
+          inFlight.clear();
+          decoder.shutdownNow();
+          committer.shutdownNow();
         }
-        // Graceful stop: finish the batch in hand (commit it) rather than leave it.
-        if (!buffer.isEmpty() && st.failure == null) flush();
       } catch (Throwable t) {
         st.fail(t);
       } finally {
         consumer = null;
       }
+    }
+
+    private void loop(KafkaConsumer<byte[], byte[]> c) {
+      if (st.spec.topicPattern() != null) c.subscribe(st.spec.topicPattern(), this);
+      else c.subscribe(st.spec.topics(), this);
+      StreamSpec.Trigger trig = st.spec.trigger();
+      long intervalNanos = trig.maxInterval().toNanos();
+      long emptySince = System.nanoTime();
+      while (!st.stopRequested) {
+        // Poll no longer than the time left to the batch's max_interval (but at least 1 ms, at most 50 ms).
+        long waitMs = 50;
+        if (!buffer.isEmpty()) waitMs = Math.max(1, Math.min(50, (bufferSince + intervalNanos - System.nanoTime()) / 1_000_000));
+        long p0 = System.nanoTime();
+        ConsumerRecords<byte[], byte[]> recs = c.poll(Duration.ofMillis(waitMs));
+        if (!recs.isEmpty() || !buffer.isEmpty()) pollNanos += System.nanoTime() - p0;
+        for (ConsumerRecord<byte[], byte[]> r : recs) {
+          if (buffer.isEmpty()) bufferSince = System.nanoTime();
+          buffer.add(r);
+          bufferBytes += Math.max(0, r.serializedValueSize()) + Math.max(0, r.serializedKeySize());
+        }
+        if (!buffer.isEmpty() && (buffer.size() >= trig.maxRecords() || bufferBytes >= trig.maxBytes()
+            || System.nanoTime() - bufferSince >= intervalNanos)) {
+          flush();
+          if (options.maxBatches() > 0 && st.batches.get() + inFlight.size() >= options.maxBatches()) break;
+        }
+        while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) finish(); // report committed batches promptly
+        if (options.untilCaughtUp() && buffer.isEmpty() && recs.isEmpty()) {
+          Set<TopicPartition> assigned = c.assignment();
+          if (assigned.isEmpty()) {
+            if (System.nanoTime() - emptySince > Duration.ofSeconds(30).toNanos()) break;
+          } else {
+            emptySince = System.nanoTime();
+            if (caughtUp(c, assigned)) break;
+          }
+        }
+      }
+      // Graceful stop: finish the batch in hand (commit it) rather than leave it.
+      if (!buffer.isEmpty() && st.failure == null) flush();
+      finishAll();
+    }
+
+    private void finishAll() {
+      while (!inFlight.isEmpty()) finish();
     }
 
     private boolean caughtUp(KafkaConsumer<byte[], byte[]> c, Set<TopicPartition> assigned) {
@@ -247,22 +334,63 @@ public final class StreamRunner {
       return true;
     }
 
+    /** A committed batch as the committer thread hands it back. */
+    private record Done(WarehouseWriter.Committed committed, long cutNanos, long pollNanos, long p99) {}
+
+    /** Cuts the buffer into a batch and hands it to the decoder and then the committer (after the batches before it). */
     private void flush() {
       List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(buffer);
       long cut = System.nanoTime();
-      WarehouseWriter.Committed done = writer.write(batch);
-      long commitMs = System.currentTimeMillis();
+      long polled = pollNanos;
+      pollNanos = 0;
       buffer.clear();
       bufferBytes = 0;
-      // Latency: record timestamp to commit, in 1 ms resolution (grouped: batches hold many equal values).
-      Map<Long, Long> lat = new HashMap<>();
-      for (ConsumerRecord<byte[], byte[]> r : batch) lat.merge(Math.max(0, commitMs - r.timestamp()), 1L, Long::sum);
-      Latencies mine = new Latencies();
-      lat.forEach(mine::add);
-      lat.forEach(latencies::add);
-      st.batches.incrementAndGet();
-      st.records.addAndGet(done.records());
-      st.deadLettered.addAndGet(done.deadLetters());
+      while (inFlight.size() >= MAX_IN_FLIGHT) finish();
+      if (st.failure != null) return;
+      Future<WarehouseWriter.Prepared> prepared = decoder.submit(() -> writer.prepare(batch));
+      inFlight.addLast(committer.submit(() -> {
+        if (broken) throw new StreamStoppedException("Stream '" + st.spec.name() + "': an earlier batch failed");
+        WarehouseWriter.Committed done;
+        try {
+          done = writer.commit(prepared.get());
+        } catch (ExecutionException e) {
+          broken = true;
+          throw e.getCause() instanceof Exception ex ? ex : e;
+        } catch (Throwable t) {
+          broken = true;
+          throw t;
+        }
+        long commitMs = System.currentTimeMillis();
+        // Latency: record timestamp to commit, in 1 ms resolution (grouped: batches hold many equal values).
+        Map<Long, Long> lat = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : batch) lat.merge(Math.max(0, commitMs - r.timestamp()), 1L, Long::sum);
+        Latencies mine = new Latencies();
+        lat.forEach(mine::add);
+        lat.forEach(latencies::add);
+        st.batches.incrementAndGet();
+        st.records.addAndGet(done.records());
+        st.deadLettered.addAndGet(done.deadLetters());
+        return new Done(done, cut, polled, mine.quantile(0.99));
+      }));
+    }
+
+    /** Waits for the oldest batch in flight (if any), then tells Kafka and the listener about it; rethrows its failure. */
+    private void finish() {
+      Future<Done> f = inFlight.pollFirst();
+      if (f == null) return;
+      Done d;
+      try {
+        d = f.get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException re) throw re;
+        if (cause instanceof Error er) throw er;
+        throw new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StreamStoppedException("Stream '" + st.spec.name() + "': interrupted");
+      }
+      WarehouseWriter.Committed done = d.committed();
       // Informational only (lag tools read it): the warehouse holds the offsets that count.
       Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
       Set<TopicPartition> assigned = consumer.assignment();
@@ -279,13 +407,16 @@ public final class StreamRunner {
         }
         lag += l.getAsLong();
       }
+      long[] phases = done.phases().clone();
+      phases[BatchReport.POLL] = d.pollNanos();
       listener.batch(new BatchReport(st.spec.name(), index, batchNo.incrementAndGet(), done.records(), done.deadLetters(),
-          (System.nanoTime() - cut) / 1_000_000, lag, mine.quantile(0.99)));
+          (System.nanoTime() - d.cutNanos()) / 1_000_000, lag, d.p99(), phases));
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
+      finishAll();
       Map<TopicPartition, Long> stored = writer.readOffsets();
       List<TopicPartition> fresh = new ArrayList<>();
       for (TopicPartition tp : partitions) {
@@ -309,9 +440,15 @@ public final class StreamRunner {
       abandon(partitions);
     }
 
-    /** Drops buffered records of partitions this worker no longer owns: their offsets stay where the warehouse has them. */
+    /**
+     * Lets the batch in flight commit (its records were read while this worker owned their partitions),
+     * then drops buffered records of partitions this worker no longer owns: their offsets stay where the
+     * warehouse has them.
+     */
     private void abandon(Collection<TopicPartition> partitions) {
-      if (partitions.isEmpty() || buffer.isEmpty()) return;
+      if (partitions.isEmpty()) return;
+      finishAll();
+      if (buffer.isEmpty()) return;
       Set<TopicPartition> gone = new HashSet<>(partitions);
       buffer.removeIf(r -> gone.contains(new TopicPartition(r.topic(), r.partition())));
       bufferBytes = 0;

@@ -33,6 +33,8 @@ final class StreamState {
   final Lock writeLock;
   /** The target's columns by name, or null while it does not exist. Read and written under {@link #ddl}. */
   LinkedHashMap<String, ColumnInfo> targetColumns;
+  /** Bumped whenever {@link #targetColumns} is read anew (batches prepared against an older version are prepared again). */
+  volatile long schemaVersion;
   final AtomicLong batches = new AtomicLong();
   final AtomicLong records = new AtomicLong();
   final AtomicLong deadLettered = new AtomicLong();
@@ -74,6 +76,7 @@ final class StreamState {
   }
 
   void refreshTarget(Session s) {
+    schemaVersion++;
     if (s.getRelation(target.database(), target.schema(), target.identifier()).isEmpty()) {
       targetColumns = null;
       return;

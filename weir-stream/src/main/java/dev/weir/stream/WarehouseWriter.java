@@ -24,8 +24,13 @@ import org.apache.kafka.common.TopicPartition;
  * batch's rows, its dead letters and the next offset of every partition it read are committed in
  * one transaction of the worker's own {@link Session}. The offsets read back by
  * {@link #readOffsets()} are therefore always those of the last committed batch.
+ *
+ * <p>A batch goes in two steps so that the runner can overlap them: {@link #prepare} (decode,
+ * schema, conversion, and on DuckDB the batch file; no warehouse work, any thread) and
+ * {@link #commit} (schema changes, the load and the transaction; the session's thread). Both may
+ * run at the same time for two consecutive batches; each step runs on one thread at a time.
  */
-final class WarehouseWriter {
+final class WarehouseWriter implements AutoCloseable {
   private final StreamState st;
   private final StreamSpec spec;
   private final Session s;
@@ -33,13 +38,38 @@ final class WarehouseWriter {
   private final Decoder decoder;
   private final Relation stage;
   private final Relation dedup;
+  private final boolean duckdb;
+  /** Batch files: two taken in turn by {@link #prepare} (one is written while the other is loaded), one for {@link #commit}. */
+  private final BatchFile[] files = new BatchFile[3];
+  /** The decoder of batches prepared again by {@link #commit} (decoders are not thread-safe). */
+  private Decoder commitDecoder;
+  private int nextFile;
   private List<ColumnInfo> stageColumns;
 
-  /** The outcome of one committed batch. */
-  record Committed(int records, int rows, int deadLetters, Map<TopicPartition, Long> nextOffsets, long commitMillis) {}
+  /** The outcome of one committed batch; {@code phases} in nanoseconds, indexed like {@link BatchReport#PHASES}. */
+  record Committed(int records, int rows, int deadLetters, Map<TopicPartition, Long> nextOffsets, long commitMillis, long[] phases) {}
 
   /** A record that failed, with the reason. */
   record Bad(ConsumerRecord<byte[], byte[]> rec, String error) {}
+
+  /** A decoded batch, ready for {@link #commit}. */
+  static final class Prepared {
+    final List<ConsumerRecord<byte[], byte[]>> records;
+    final long[] phases = new long[BatchReport.PHASES.size()];
+    final Map<TopicPartition, Long> next = new LinkedHashMap<>();
+    final List<Bad> bad = new ArrayList<>();
+    int tombstones;
+    int rowCount;
+    long schemaVersion;
+    List<ColumnInfo> columns;
+    /** The rows as Java values: null when the batch file holds them and no transform may need them. */
+    List<Object[]> rows;
+    List<ConsumerRecord<byte[], byte[]>> rowRecs;
+    /** The rows as a batch file (DuckDB), or null: then {@link #rows} go through the engine's bulk load. */
+    BatchFile file;
+
+    Prepared(List<ConsumerRecord<byte[], byte[]>> records) { this.records = records; }
+  }
 
   WarehouseWriter(StreamState st, Session s, int worker) {
     this.st = st;
@@ -49,6 +79,12 @@ final class WarehouseWriter {
     this.decoder = new Decoder(spec);
     this.stage = st.target.withIdentifier("__weir_stage_" + spec.name() + "_" + worker);
     this.dedup = st.target.withIdentifier("__weir_dedup_" + spec.name() + "_" + worker);
+    this.duckdb = "duckdb".equals(st.engineType) && !Boolean.getBoolean("weir.stream.appender");
+  }
+
+  @Override
+  public void close() {
+    for (BatchFile f : files) if (f != null) f.close();
   }
 
   /** The next offset to read of each partition, as the warehouse last committed it for this stream. */
@@ -62,97 +98,225 @@ final class WarehouseWriter {
     return out;
   }
 
-  /**
-   * Decodes and writes one batch; returns what was committed. Throws {@link StreamStoppedException}
-   * (nothing committed) when the share of bad records exceeds the stream's {@code max_fraction}.
-   */
+  /** Decodes and writes one batch; returns what was committed (see {@link #prepare} and {@link #commit}). */
   Committed write(List<ConsumerRecord<byte[], byte[]>> records) {
-    // 1. Decode (outside any lock: decoding is the CPU-heavy part and runs in parallel on all workers).
-    List<Bad> bad = new ArrayList<>();
-    List<ConsumerRecord<byte[], byte[]>> okRecs = new ArrayList<>(records.size());
-    List<Decoder.Parsed> parsed = new ArrayList<>(records.size());
-    Map<TopicPartition, Long> next = new LinkedHashMap<>();
-    int tombstones = 0;
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
-      if (r.value() == null) {
-        tombstones++;
+    return commit(prepare(records));
+  }
+
+  /**
+   * Decodes and converts one batch, without touching the warehouse. Throws {@link StreamStoppedException}
+   * when the share of bad records exceeds the stream's {@code max_fraction} (nothing of it may be committed).
+   */
+  Prepared prepare(List<ConsumerRecord<byte[], byte[]>> records) {
+    int slot = nextFile;
+    nextFile = 1 - nextFile;
+    return prepare(records, decoder, slot);
+  }
+
+  /**
+   * {@link #prepare} with a given decoder and batch file slot (the committer thread has its own of both).
+   *
+   * <p>One pass when the records fit the schema the target already has (the usual case once a stream
+   * runs): each record is parsed, checked, converted and appended to the batch file at once, and only
+   * the file is kept. The first record that does not fit (a new field, a value needing a wider type)
+   * ends the pass: the rest of the batch is inferred and the batch converted again with the widened
+   * schema, which is what inferring over the whole batch gives.
+   */
+  private Prepared prepare(List<ConsumerRecord<byte[], byte[]>> records, Decoder decoder, int slot) {
+    long mark = System.nanoTime();
+    Map<String, ColumnKind> known = new LinkedHashMap<>();
+    long version;
+    st.ddl.lock();
+    try {
+      version = st.schemaVersion;
+      if (spec.transform() == null && st.targetColumns != null) {
+        for (ColumnInfo c : st.targetColumns.values()) {
+          if (StreamState.META.contains(c.name())) continue;
+          ColumnKind.Declared k = ColumnKind.parseDeclared(c.dataType());
+          known.put(c.name(), k == null ? ColumnKind.VARCHAR : k.kind());
+        }
+      }
+    } finally {
+      st.ddl.unlock();
+    }
+    LinkedHashMap<String, ColumnKind> schema = decoder.schemaFor(List.of(), known);
+    boolean checkFit = true;
+    boolean useFile = duckdb;
+    long decodeNanos = 0;
+    long schemaNanos = 0;
+    while (true) {
+      Prepared p = new Prepared(records);
+      p.schemaVersion = version;
+      for (String m : StreamState.META) {
+        if (Decoder.findIgnoreCase(schema, m) != null) {
+          throw new StreamStoppedException("Stream '" + spec.name() + "': a record field is named " + m + ", which Weir uses for the record's position");
+        }
+      }
+      List<String> names = new ArrayList<>(StreamState.META);
+      names.addAll(schema.keySet());
+      List<ColumnKind> kinds = new ArrayList<>(StreamState.META_KINDS);
+      kinds.addAll(schema.values());
+      List<String> dataNames = new ArrayList<>(schema.keySet());
+      List<ColumnKind> dataKinds = new ArrayList<>(schema.values());
+      List<ColumnInfo> columns = new ArrayList<>(names.size());
+      for (int i = 0; i < names.size(); i++) columns.add(new ColumnInfo(names.get(i), kinds.get(i).sqlType(st.engineType)));
+      int[] keyIdx = keyIndexes(names);
+      BatchFile file = null;
+      if (useFile && BatchFile.supports(columns)) {
+        if (files[slot] == null) files[slot] = new BatchFile("weir-stream-" + spec.name() + "-");
+        file = files[slot];
+        file.begin();
+      }
+      // Rows as Java values are kept only when needed: no batch file, or a transform (whose failures are bisected over them).
+      boolean keepRows = file == null || spec.transform() != null;
+      List<Object[]> rows = keepRows ? new ArrayList<>(records.size()) : null;
+      List<ConsumerRecord<byte[], byte[]>> rowRecs = keepRows ? new ArrayList<>(records.size()) : null;
+      Object[] scratch = keepRows ? null : new Object[names.size()];
+      int misfit = -1;
+      boolean fileFailed = false;
+      // next offsets: merged per run of records of one partition, not per record
+      String lastTopicOfNext = null;
+      int lastPartition = -1;
+      long lastNext = 0;
+      String lastTopic = null;
+      for (int i = 0; i < records.size(); i++) {
+        ConsumerRecord<byte[], byte[]> r = records.get(i);
+        if (r.partition() != lastPartition || !r.topic().equals(lastTopicOfNext)) {
+          if (lastTopicOfNext != null) p.next.merge(new TopicPartition(lastTopicOfNext, lastPartition), lastNext, Math::max);
+          lastTopicOfNext = r.topic();
+          lastPartition = r.partition();
+          lastNext = r.offset() + 1;
+        } else {
+          lastNext = Math.max(lastNext, r.offset() + 1);
+        }
+        if (r.value() == null) {
+          p.tombstones++;
+          continue;
+        }
+        long t0 = System.nanoTime();
+        Decoder.Parsed parsed;
+        try {
+          parsed = decoder.parse(r.value());
+        } catch (ColumnKind.BadValue e) {
+          p.bad.add(new Bad(r, e.getMessage()));
+          continue;
+        } finally {
+          decodeNanos += System.nanoTime() - t0;
+        }
+        if (checkFit && !decoder.fits(parsed, schema)) {
+          misfit = i;
+          break;
+        }
+        Object[] row = keepRows ? new Object[names.size()] : scratch;
+        // one String per topic and batch, not per row
+        if (!r.topic().equals(lastTopic)) lastTopic = r.topic();
+        row[0] = lastTopic;
+        row[1] = (long) r.partition();
+        row[2] = r.offset();
+        row[3] = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+        // the batch file takes the timestamp as epoch milliseconds
+        row[4] = keepRows ? LocalDateTime.ofEpochSecond(Math.floorDiv(r.timestamp(), 1000L),
+            (int) Math.floorMod(r.timestamp(), 1000L) * 1_000_000, ZoneOffset.UTC) : null;
+        try {
+          decoder.toRow(parsed, dataNames, dataKinds, row, StreamState.META.size());
+          if (keyIdx != null) {
+            for (int k : keyIdx) if (row[k] == null) throw new ColumnKind.BadValue("upsert key column " + names.get(k) + " is null");
+          }
+        } catch (ColumnKind.BadValue e) {
+          p.bad.add(new Bad(r, e.getMessage()));
+          continue;
+        }
+        if (file != null && !file.row(row, names.size(), r.timestamp())) {
+          fileFailed = true; // a value the file cannot carry: this batch goes through the bulk load
+          break;
+        }
+        p.rowCount++;
+        if (keepRows) {
+          rows.add(row);
+          rowRecs.add(r);
+        }
+      }
+      if (fileFailed) {
+        useFile = false;
         continue;
       }
-      try {
-        parsed.add(decoder.parse(r.value()));
-        okRecs.add(r);
-      } catch (ColumnKind.BadValue e) {
-        bad.add(new Bad(r, e.getMessage()));
-      }
-    }
-    Map<String, ColumnKind> known = new LinkedHashMap<>();
-    if (spec.transform() == null) {
-      st.ddl.lock();
-      try {
-        if (st.targetColumns != null) {
-          for (ColumnInfo c : st.targetColumns.values()) {
-            if (StreamState.META.contains(c.name())) continue;
-            ColumnKind.Declared k = ColumnKind.parseDeclared(c.dataType());
-            known.put(c.name(), k == null ? ColumnKind.VARCHAR : k.kind());
+      if (lastTopicOfNext != null) p.next.merge(new TopicPartition(lastTopicOfNext, lastPartition), lastNext, Math::max);
+      if (misfit >= 0) {
+        // Infer over the rest of the batch (the records before it fit), then convert the batch again.
+        long t0 = System.nanoTime();
+        List<Decoder.Parsed> rest = new ArrayList<>();
+        for (int i = misfit; i < records.size(); i++) {
+          byte[] v = records.get(i).value();
+          if (v == null) continue;
+          try {
+            rest.add(decoder.parse(v));
+          } catch (ColumnKind.BadValue e) {
+            // counted in the next pass
           }
         }
-      } finally {
-        st.ddl.unlock();
+        schema = decoder.schemaFor(rest, schema);
+        checkFit = false;
+        schemaNanos += System.nanoTime() - t0;
+        continue;
       }
-    }
-    LinkedHashMap<String, ColumnKind> schema = decoder.schemaFor(parsed, known);
-    for (String m : StreamState.META) {
-      if (Decoder.findIgnoreCase(schema, m) != null) {
-        throw new StreamStoppedException("Stream '" + spec.name() + "': a record field is named " + m + ", which Weir uses for the record's position");
+      checkThreshold(records.size() - p.tombstones, p.bad);
+      p.columns = columns;
+      p.rows = rows;
+      p.rowRecs = rowRecs;
+      if (file != null && p.rowCount > 0) {
+        file.finish();
+        p.file = file;
       }
+      long total = System.nanoTime() - mark;
+      p.phases[BatchReport.DECODE] = decodeNanos;
+      p.phases[BatchReport.SCHEMA] = schemaNanos;
+      p.phases[BatchReport.CONVERT] = total - decodeNanos - schemaNanos;
+      return p;
     }
-    List<String> names = new ArrayList<>(StreamState.META);
-    names.addAll(schema.keySet());
-    List<ColumnKind> kinds = new ArrayList<>(StreamState.META_KINDS);
-    kinds.addAll(schema.values());
-    List<String> dataNames = new ArrayList<>(schema.keySet());
-    List<ColumnKind> dataKinds = new ArrayList<>(schema.values());
-    int[] keyIdx = keyIndexes(names);
-    List<Object[]> rows = new ArrayList<>(parsed.size());
-    List<ConsumerRecord<byte[], byte[]>> rowRecs = new ArrayList<>(parsed.size());
-    for (int i = 0; i < parsed.size(); i++) {
-      ConsumerRecord<byte[], byte[]> r = okRecs.get(i);
-      Object[] row = new Object[names.size()];
-      row[0] = r.topic();
-      row[1] = (long) r.partition();
-      row[2] = r.offset();
-      row[3] = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
-      row[4] = LocalDateTime.ofInstant(Instant.ofEpochMilli(r.timestamp()), ZoneOffset.UTC);
-      try {
-        decoder.toRow(parsed.get(i), dataNames, dataKinds, row, StreamState.META.size());
-        if (keyIdx != null) {
-          for (int k : keyIdx) if (row[k] == null) throw new ColumnKind.BadValue("upsert key column " + names.get(k) + " is null");
-        }
-        rows.add(row);
-        rowRecs.add(r);
-      } catch (ColumnKind.BadValue e) {
-        bad.add(new Bad(r, e.getMessage()));
-      }
-    }
-    checkThreshold(records.size() - tombstones, bad);
-    List<ColumnInfo> columns = new ArrayList<>(names.size());
-    for (int i = 0; i < names.size(); i++) columns.add(new ColumnInfo(names.get(i), kinds.get(i).sqlType(st.engineType)));
+  }
 
-    // 2. Warehouse work: one transaction for rows, dead letters and offsets.
+  private static long lap(Prepared p, int phase, long mark) {
+    long now = System.nanoTime();
+    p.phases[phase] += now - mark;
+    return now;
+  }
+
+  /**
+   * Writes a prepared batch in one transaction (with the schema changes it needs first, in autocommit);
+   * returns what was committed. A batch prepared against target columns that have changed since is
+   * prepared again (its values then convert to the new kinds).
+   */
+  Committed commit(Prepared p) {
+    if (p.schemaVersion != st.schemaVersion && spec.transform() == null) {
+      if (commitDecoder == null) commitDecoder = new Decoder(spec);
+      Prepared again = prepare(p.records, commitDecoder, 2);
+      for (int i = 0; i < p.phases.length; i++) again.phases[i] += p.phases[i];
+      p = again;
+    }
+    final Prepared b = p;
+    long mark = System.nanoTime();
+    List<ColumnInfo> columns = b.columns;
+    List<Object[]> rows = b.rows;
+    List<Bad> bad = b.bad;
+    int total = b.records.size();
+    // Warehouse work: one transaction for rows, dead letters and offsets.
     st.writeLock.lock();
     try {
+      mark = System.nanoTime();
       boolean staged = spec.transform() != null || spec.mode() == StreamSpec.Mode.UPSERT;
       if (!staged) {
         align(columns);
-        return commit(() -> s.bulkLoad(st.target, columns, rows), records.size(), rows.size(), bad, next);
+        lap(b, BatchReport.ALIGN, mark);
+        return commit(b, () -> load(st.target, columns, rows, b.file), BatchReport.LOAD, total, b.rowCount, bad);
       }
-      loadStage(columns, rows);
+      loadStage(columns, rows, b.file);
+      mark = lap(b, BatchReport.LOAD, mark);
       String output = outputSql();
       List<ColumnInfo> outCols = describe(output);
       align(outCols);
+      lap(b, BatchReport.ALIGN, mark);
       try {
-        return commit(() -> writeFromStage(output, outCols), records.size(), -1, bad, next);
+        return commit(b, () -> writeFromStage(output, outCols), BatchReport.INSERT, total, -1, bad);
       } catch (StreamStoppedException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -160,20 +324,35 @@ final class WarehouseWriter {
         // Some rows fail the transform: find them (bisecting the batch), send them to dead letters, write the rest.
         List<Integer> failing = new ArrayList<>();
         String[] firstError = new String[1];
-        findFailing(rows, 0, rows.size(), columns, output, failing, firstError, e, records.size() - tombstones - bad.size());
+        findFailing(rows, 0, rows.size(), columns, output, failing, firstError, e, total - b.tombstones - bad.size());
         List<Object[]> good = new ArrayList<>();
         java.util.Set<Integer> failingSet = new java.util.HashSet<>(failing);
         for (int i = 0; i < rows.size(); i++) {
-          if (failingSet.contains(i)) bad.add(new Bad(rowRecs.get(i), "transform failed: " + firstLine(firstError[0])));
+          if (failingSet.contains(i)) bad.add(new Bad(b.rowRecs.get(i), "transform failed: " + firstLine(firstError[0])));
           else good.add(rows.get(i));
         }
-        checkThreshold(records.size() - tombstones, bad);
-        loadStage(columns, good);
-        return commit(() -> writeFromStage(output, outCols), records.size(), -1, bad, next);
+        checkThreshold(total - b.tombstones, bad);
+        loadStage(columns, good, null);
+        return commit(b, () -> writeFromStage(output, outCols), BatchReport.INSERT, total, -1, bad);
       }
     } finally {
       st.writeLock.unlock();
     }
+  }
+
+  /** Appends rows to {@code table}: from the batch file in one statement when there is one, else by the engine's bulk load. */
+  private void load(Relation table, List<ColumnInfo> columns, List<Object[]> rows, BatchFile file) {
+    if (file == null) {
+      if (rows == null || rows.isEmpty()) return;
+      s.bulkLoad(table, columns, rows);
+      return;
+    }
+    StringBuilder cols = new StringBuilder();
+    for (ColumnInfo c : columns) {
+      if (cols.length() > 0) cols.append(", ");
+      cols.append(d.quote(c.name()));
+    }
+    s.execute("insert into " + d.render(table) + " (" + cols + ") " + file.select(d, columns));
   }
 
   private int[] keyIndexes(List<String> names) {
@@ -202,18 +381,22 @@ final class WarehouseWriter {
 
   private interface Work { void run(); }
 
-  private Committed commit(Work data, int records, int rows, List<Bad> bad, Map<TopicPartition, Long> next) {
+  private Committed commit(Prepared b, Work data, int dataPhase, int records, int rows, List<Bad> bad) {
     long t0 = System.nanoTime();
+    long mark = t0;
     s.begin();
     boolean done = false;
     try {
       data.run();
+      mark = lap(b, dataPhase, mark);
       if (!bad.isEmpty()) s.bulkLoad(st.deadLetters, DEAD_LETTER_COLUMNS, deadLetterRows(bad));
       Faults.reached(Faults.Point.BEFORE_COMMIT);
-      s.execute(offsetsUpsert(next));
+      s.execute(offsetsUpsert(b.next));
+      mark = lap(b, BatchReport.OFFSETS, mark);
       Faults.reached(Faults.Point.MID_COMMIT);
       s.commit();
       done = true;
+      lap(b, BatchReport.COMMIT, mark);
       Faults.reached(Faults.Point.AFTER_COMMIT);
     } finally {
       if (!done) {
@@ -224,7 +407,7 @@ final class WarehouseWriter {
         }
       }
     }
-    return new Committed(records, rows, bad.size(), next, (System.nanoTime() - t0) / 1_000_000);
+    return new Committed(records, rows, bad.size(), b.next, (System.nanoTime() - t0) / 1_000_000, b.phases);
   }
 
   private static final List<ColumnInfo> DEAD_LETTER_COLUMNS = List.of(new ColumnInfo("stream", "varchar"),
@@ -260,7 +443,7 @@ final class WarehouseWriter {
 
   // ------------------------------------------------------------------------------------------ staging
 
-  private void loadStage(List<ColumnInfo> columns, List<Object[]> rows) {
+  private void loadStage(List<ColumnInfo> columns, List<Object[]> rows, BatchFile file) {
     if (!columns.equals(stageColumns)) {
       s.execute(d.dropIfExists(stage, dev.weir.core.engine.RelationType.TABLE));
       s.execute(d.createTable(stage, columns));
@@ -268,7 +451,7 @@ final class WarehouseWriter {
     } else {
       s.execute("delete from " + d.render(stage));
     }
-    if (!rows.isEmpty()) s.bulkLoad(stage, columns, rows);
+    load(stage, columns, rows, file);
   }
 
   /** The batch's output query: the transform over {@code batch} (the staged rows), or the staged rows. */
@@ -349,7 +532,7 @@ final class WarehouseWriter {
     if (known != null) {
       err = known.getMessage();
     } else {
-      loadStage(columns, rows.subList(from, to));
+      loadStage(columns, rows.subList(from, to), null);
       try {
         s.query("select * from (" + output + ") as weir_q", -1);
         return;

@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * The stream benchmark (bench/stream.sh; not part of mvn verify): in one run, against one broker
  * started here, (1) the raw consumption rate of a topic of 100-byte JSON messages with a plain
  * KafkaConsumer loop, (2) Weir's exactly-once rate into DuckDB on the same topic, (3) end-to-end
- * latency (produce timestamp to warehouse commit) at a steady rate. Args: messages, rate/s, seconds, out dir.
+ * latency (produce timestamp to warehouse commit) at a steady rate. Args: messages (0: latency only), rate/s, seconds, out dir.
  */
 public final class StreamBench {
   private StreamBench() {}
@@ -34,33 +34,63 @@ public final class StreamBench {
     Files.createDirectories(out);
     Path work = Files.createTempDirectory(out, "stream-bench-");
     try (KafkaBroker broker = KafkaBroker.start(work.resolve("kafka"))) {
-      broker.createTopic("bench", 1);
-      long t = System.nanoTime();
-      try (KafkaProducer<byte[], byte[]> p = broker.producer(true)) {
-        for (int i = 0; i < n; i++) p.send(new ProducerRecord<>("bench", null, message(i)));
-        p.flush();
+      double rawRate = 0, weir = 0, rawCpu = 0, weirCpu = 0;
+      if (n > 0) {
+        broker.createTopic("bench", 1);
+        long t = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> p = broker.producer(true)) {
+          for (int i = 0; i < n; i++) p.send(new ProducerRecord<>("bench", null, message(i)));
+          p.flush();
+        }
+        double produceSecs = (System.nanoTime() - t) / 1e9;
+        System.out.printf(Locale.ROOT, "produced %d messages of %d bytes in %.1f s%n", n, message(0).length, produceSecs);
+
+        long c0 = cpuNanos();
+        double raw1 = raw(broker, n);
+        long c1 = cpuNanos();
+        weir = weir(broker, work.resolve("wh1"), n);
+        long c2 = cpuNanos();
+        String weirBreakdown = breakdown(n);
+        double raw2 = raw(broker, n);
+        long c3 = cpuNanos();
+        rawCpu = Math.min(c1 - c0, c3 - c2) / 1e9 * 1_000_000 / n;
+        weirCpu = (c2 - c1) / 1e9 * 1_000_000 / n;
+        rawRate = Math.max(raw1, raw2);
+        System.out.printf(Locale.ROOT, "raw KafkaConsumer: %,.0f msg/s (runs: %,.0f and %,.0f)%n", rawRate, raw1, raw2);
+        System.out.printf(Locale.ROOT, "weir exactly-once into DuckDB: %,.0f msg/s = %.2fx raw%n", weir, weir / rawRate);
+        System.out.println("weir breakdown: " + weirBreakdown);
+        // CPU time of the whole process (broker included) per 1M messages: unlike msg/s, it hardly depends on other load.
+        System.out.printf(Locale.ROOT, "process CPU per 1M messages: raw %.1f s, weir %.1f s (raw/weir %.2f)%n", rawCpu, weirCpu, rawCpu / weirCpu);
       }
-      double produceSecs = (System.nanoTime() - t) / 1e9;
-      System.out.printf(Locale.ROOT, "produced %d messages of %d bytes in %.1f s%n", n, message(0).length, produceSecs);
-
-      double raw1 = raw(broker, n);
-      double weir = weir(broker, work.resolve("wh1"), n);
-      double raw2 = raw(broker, n);
-      double rawRate = Math.max(raw1, raw2);
-      System.out.printf(Locale.ROOT, "raw KafkaConsumer: %,.0f msg/s (runs: %,.0f and %,.0f)%n", rawRate, raw1, raw2);
-      System.out.printf(Locale.ROOT, "weir exactly-once into DuckDB: %,.0f msg/s = %.2fx raw%n", weir, weir / rawRate);
-
       long[] lat = latency(broker, work.resolve("wh2"), rate, seconds);
       System.out.printf(Locale.ROOT, "latency at %,d msg/s for %d s: p50 %d ms, p99 %d ms, max %d ms (%d records)%n",
           rate, seconds, lat[0], lat[1], lat[2], lat[3]);
+      System.out.println("latency breakdown: " + breakdown(lat[3]));
       String json = String.format(Locale.ROOT, "{\"messages\": %d, \"message_bytes\": %d, \"raw_msgs_per_s\": %.0f, \"weir_msgs_per_s\": %.0f,"
-          + " \"ratio\": %.3f, \"latency_rate\": %d, \"latency_seconds\": %d, \"latency_p50_ms\": %d, \"latency_p99_ms\": %d, \"latency_max_ms\": %d}%n",
-          n, message(0).length, rawRate, weir, weir / rawRate, rate, seconds, lat[0], lat[1], lat[2]);
+          + " \"ratio\": %.3f, \"raw_cpu_s_per_1m\": %.1f, \"weir_cpu_s_per_1m\": %.1f, \"latency_rate\": %d, \"latency_seconds\": %d, \"latency_p50_ms\": %d, \"latency_p99_ms\": %d, \"latency_max_ms\": %d}%n",
+          n, message(0).length, rawRate, weir, rawRate > 0 ? weir / rawRate : 0, rawCpu, weirCpu, rate, seconds, lat[0], lat[1], lat[2]);
       Files.writeString(out.resolve("stream.json"), json);
       System.out.print(json);
     } finally {
       deleteTree(work);
     }
+  }
+
+  /** CPU time of the live Java threads by name (digits dropped), ns. */
+  static Map<String, Long> threadCpu() {
+    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Long> out = new java.util.TreeMap<>();
+    for (var ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (ti == null) continue;
+      long c = mx.getThreadCpuTime(ti.getThreadId());
+      if (c > 0) out.merge(ti.getThreadName().replaceAll("\\d+", "N"), c, Long::sum);
+    }
+    return out;
+  }
+
+  /** CPU time of this process (all threads, DuckDB's native ones too), ns. */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /** A JSON message of exactly 100 bytes. */
@@ -101,10 +131,43 @@ public final class StreamBench {
         + "]\ntarget: raw." + name + "\ntrigger: " + trigger + "\n", "streams/" + name + ".yml", Map.of()).get(0);
   }
 
+  /** Sums the batches' phases (reset per run). */
+  static final long[] PHASES = new long[BatchReport.PHASES.size()];
+  static long batches;
+  static BatchReport slowest;
+  static final Map<String, Long> WEIR_THREADS = new java.util.TreeMap<>();
+
   private static final StreamRunner.Listener QUIET = new StreamRunner.Listener() {
-    @Override public void batch(BatchReport r) {}
-    @Override public void info(String m) {}
+    @Override public synchronized void batch(BatchReport r) {
+      for (int i = 0; i < PHASES.length; i++) PHASES[i] += r.phaseNanos()[i];
+      batches++;
+      if (slowest == null || r.p99Millis() > slowest.p99Millis()) slowest = r;
+      var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+      for (var ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+        if (ti == null || !ti.getThreadName().startsWith("weir-stream-bench")) continue;
+        long c = mx.getThreadCpuTime(ti.getThreadId());
+        if (c > 0) WEIR_THREADS.put(ti.getThreadName().replaceFirst("^weir-stream-bench-\\d+", "worker"), c);
+      }
+    }
+    @Override public void info(String m) {
+      if (m.contains("checkpoint")) System.out.println(m);
+    }
   };
+
+  static String breakdown(long records) {
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%d batches; per 1M records:", batches));
+    for (int i = 0; i < PHASES.length; i++) {
+      sb.append(String.format(Locale.ROOT, " %s %.0f ms", BatchReport.PHASES.get(i), PHASES[i] / 1e6 * 1_000_000.0 / Math.max(1, records)));
+    }
+    if (slowest != null) {
+      sb.append(String.format(Locale.ROOT, "; slowest batch: %d records, p99 %d ms, cut to commit %d ms (%s)", slowest.records(),
+          slowest.p99Millis(), slowest.millis(), slowest.describePhases()));
+    }
+    java.util.Arrays.fill(PHASES, 0);
+    batches = 0;
+    slowest = null;
+    return sb.toString();
+  }
 
   static double weir(KafkaBroker broker, Path dir, int n) throws Exception {
     Files.createDirectories(dir);
@@ -112,7 +175,19 @@ public final class StreamBench {
       StreamRunner r = new StreamRunner(e, List.of(spec(broker, "bench", "bench", "{max_records: 100000, max_interval: 1s}")),
           new StreamRunner.Options(true, 0, 1), QUIET);
       long t = System.nanoTime();
+      long cpu0 = cpuNanos();
       StreamRunner.Result res = r.run();
+      // the worker threads are gone by now: their CPU time was sampled by the listener at the last batch
+      long cpu = cpuNanos() - cpu0;
+      StringBuilder sb = new StringBuilder();
+      long javaWeir = 0;
+      for (var th : WEIR_THREADS.entrySet()) {
+        sb.append(String.format(Locale.ROOT, " %s %.1f s", th.getKey(), th.getValue() / 1e9));
+        javaWeir += th.getValue();
+      }
+      System.out.printf(Locale.ROOT, "weir run CPU: process %.1f s; weir threads:%s; rest (broker, GC, JIT, DuckDB's own threads) %.1f s%n",
+          cpu / 1e9, sb, (cpu - javaWeir) / 1e9);
+      WEIR_THREADS.clear();
       double secs = (System.nanoTime() - t) / 1e9;
       if (res.failure() != null) throw new IllegalStateException(res.failure());
       Object rows = TestWarehouse.scalar(e, "select count(*) from raw.bench");

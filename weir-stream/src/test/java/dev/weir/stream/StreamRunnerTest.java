@@ -28,7 +28,7 @@ class StreamRunnerTest {
   }
 
   private static StreamSpec spec(String name, String topic, String extra) {
-    return StreamSpecs.parse("name: " + name + "\nkafka: {bootstrap_servers: '" + broker.bootstrapServers() + "'}\ntopics: [" + topic
+    return StreamSpecs.parse("name: " + name + "\nkafka: {bootstrap_servers: '" + broker.bootstrapServers() + "', properties: {heartbeat.interval.ms: 100}}\ntopics: [" + topic
         + "]\ntarget: raw." + name + "\ntrigger: {max_records: 300, max_interval: 200ms}\n" + extra, "streams/" + name + ".yml", Map.of()).get(0);
   }
 
