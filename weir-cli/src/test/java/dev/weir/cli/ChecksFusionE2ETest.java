@@ -122,16 +122,7 @@ class ChecksFusionE2ETest {
   }
 
   /** test name -> "status failures" from run_results.json. */
-  static Map<String, String> outcomes(TestProject p) {
-    Map<String, String> out = new TreeMap<>();
-    for (JsonNode r : p.json("target/run_results.json").get("results")) {
-      String id = r.get("unique_id").asText();
-      if (!id.startsWith("test.")) continue;
-      String name = id.substring("test.fusion.".length(), id.lastIndexOf('.'));
-      out.put(name, r.get("status").asText() + " " + r.get("failures").asText());
-    }
-    return out;
-  }
+  static Map<String, String> outcomes(TestProject p) { return outcomesOf(p, "fusion"); }
 
   @Test
   void fusedChecksReportWhatEachCheckAloneReports(@TempDir Path tmp) {

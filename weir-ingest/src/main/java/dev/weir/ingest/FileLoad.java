@@ -328,13 +328,7 @@ final class FileLoad {
                   + String.join(", ", changed.stream().map(d::stringLiteral).toList()) + ")");
             }
             if (!keys.isEmpty() && mode.equals("upsert")) {
-              StringBuilder match = new StringBuilder();
-              for (String k : keys) {
-                if (match.length() > 0) match.append(" and ");
-                match.append(d.render(target)).append('.').append(d.quote(k)).append(" = weir_new.").append(d.quote(k));
-              }
-              s.execute("delete from " + d.render(target) + " where exists (select 1 from " + d.render(staging) + " weir_new where "
-                  + match + ")");
+              TableLoad.deleteMatchingKeys(s, d, target, staging, keys);
             }
             s.execute("insert into " + d.render(target) + " (" + cl + ") select " + cl + " from " + d.render(staging));
             s.execute(d.dropIfExists(staging, RelationType.TABLE));

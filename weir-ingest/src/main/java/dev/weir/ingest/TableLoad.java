@@ -341,13 +341,7 @@ final class TableLoad {
         } else {
           for (String a : alters) s.execute(a);
           if (!keys.isEmpty() && !mode.equals("append")) {
-            StringBuilder match = new StringBuilder();
-            for (String k : keys) {
-              if (match.length() > 0) match.append(" and ");
-              match.append(d.render(target)).append('.').append(d.quote(k)).append(" = weir_new.").append(d.quote(k));
-            }
-            s.execute("delete from " + d.render(target) + " where exists (select 1 from " + d.render(staging) + " weir_new where "
-                + match + ")");
+            deleteMatchingKeys(s, d, target, staging, keys);
           }
           s.execute("insert into " + d.render(target) + " (" + colList + ") select " + colList + " from " + d.render(staging));
           s.execute(d.dropIfExists(staging, RelationType.TABLE));
@@ -493,5 +487,17 @@ final class TableLoad {
       console.info(String.format(Locale.ROOT, "  ingesting %s: %,d rows%s, %,.0f rows/s%s", what, rows,
           total > 0 ? String.format(Locale.ROOT, " of ~%,d", total) : "", rate, eta));
     }
+  }
+
+  /** Deletes the target's rows whose key a staged row has (upsert's delete before the insert, in the caller's transaction). */
+  static void deleteMatchingKeys(dev.weir.core.engine.Session s, dev.weir.core.engine.Dialect d,
+                                 dev.weir.core.engine.Relation target, dev.weir.core.engine.Relation staging, List<String> keys) {
+    StringBuilder match = new StringBuilder();
+    for (String k : keys) {
+      if (match.length() > 0) match.append(" and ");
+      match.append(d.render(target)).append('.').append(d.quote(k)).append(" = weir_new.").append(d.quote(k));
+    }
+    s.execute("delete from " + d.render(target) + " where exists (select 1 from " + d.render(staging) + " weir_new where "
+        + match + ")");
   }
 }

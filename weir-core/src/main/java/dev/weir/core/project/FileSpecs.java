@@ -160,28 +160,7 @@ public final class FileSpecs {
       spec.put("schema", schema);
       spec.put("database", database);
 
-      Node n = new Node("ingestion." + pkg + "." + ing + "." + name, ResourceType.INGESTION, pkg, name);
-      n.originalFilePath = file;
-      n.path = file;
-      n.patchPath = file;
-      n.fqn = List.of(pkg, ing, name);
-      n.schema = schema;
-      n.database = database;
-      n.alias = name;
-      n.identifier = name;
-      n.sourceName = ing;
-      n.description = IngestionSpecs.str(t.get("description"), IngestionSpecs.str(e.get("description"), ""));
-      for (Object tag : ConfigKeys.asList(e.get("tags"))) n.tags.add(String.valueOf(tag));
-      if (!shorthand) for (Object tag : ConfigKeys.asList(t.get("tags"))) n.tags.add(String.valueOf(tag));
-      n.config.put("enabled", true);
-      n.config.put("materialized", "ingestion");
-      n.config.put("tags", new ArrayList<>(n.tags));
-      n.config.put("mode", tmode);
-      if (e.get("meta") instanceof Map<?, ?> m) for (var me : m.entrySet()) n.meta.put(String.valueOf(me.getKey()), me.getValue());
-      if (!shorthand && t.get("meta") instanceof Map<?, ?> m) for (var me : m.entrySet()) n.meta.put(String.valueOf(me.getKey()), me.getValue());
-      n.extra.put("yaml_line", t.line);
-      n.extra.put("ingest", spec);
-      n.checksum = Integer.toHexString(spec.toString().hashCode());
+      Node n = IngestionSpecs.ingestionNode(pkg, ing, name, file, schema, database, tmode, spec, e, shorthand ? null : t, t);
       ingestions.add(n);
       sources.add(IngestionSpecs.sourceFor(pkg, ing, name, n, e, t.line, existingSources));
     }

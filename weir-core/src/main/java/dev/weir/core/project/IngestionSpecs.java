@@ -178,55 +178,46 @@ public final class IngestionSpecs {
         spec.put("schema", schema);
         spec.put("database", database);
 
-        Node n = new Node("ingestion." + pkg + "." + ing + "." + name, ResourceType.INGESTION, pkg, name);
-        n.originalFilePath = file;
-        n.path = file;
-        n.patchPath = file;
-        n.fqn = List.of(pkg, ing, name);
-        n.schema = schema;
-        n.database = database;
-        n.alias = name;
-        n.identifier = name;
-        n.sourceName = ing;
-        n.description = str(t.get("description"), str(e.get("description"), ""));
-        for (Object tag : ConfigKeys.asList(e.get("tags"))) n.tags.add(String.valueOf(tag));
-        for (Object tag : ConfigKeys.asList(t.get("tags"))) n.tags.add(String.valueOf(tag));
-        n.config.put("enabled", true);
-        n.config.put("materialized", "ingestion");
-        n.config.put("tags", new ArrayList<>(n.tags));
-        n.config.put("mode", tmode);
-        if (e.get("meta") instanceof Map<?, ?> m) for (var me : m.entrySet()) n.meta.put(String.valueOf(me.getKey()), me.getValue());
-        if (t.get("meta") instanceof Map<?, ?> m) for (var me : m.entrySet()) n.meta.put(String.valueOf(me.getKey()), me.getValue());
-        n.extra.put("yaml_line", t.line);
-        n.extra.put("ingest", spec);
-        n.checksum = Integer.toHexString(spec.toString().hashCode());
+        Node n = ingestionNode(pkg, ing, name, file, schema, database, tmode, spec, e, t, t);
         ingestions.add(n);
 
         if (pattern != null) continue;
-        String sid = "source." + pkg + "." + ing + "." + name;
-        if (existingSources.contains(sid)) {
-          throw WeirException.project(file, t.line, "Ingestion '" + ing + "' defines source('" + ing + "', '" + name
-              + "'), which a 'sources:' entry declares too; remove one of them");
-        }
-        Node s = new Node(sid, ResourceType.SOURCE, pkg, name);
-        s.sourceName = ing;
-        s.originalFilePath = file;
-        s.path = file;
-        s.fqn = List.of(pkg, ing, name);
-        s.description = n.description;
-        s.sourceDescription = str(e.get("description"), "");
-        s.loader = "weir";
-        s.identifier = name;
-        s.schema = schema;
-        s.database = database;
-        s.tags.addAll(n.tags);
-        s.meta.putAll(n.meta);
-        s.extra.put("source_yaml_line", t.line);
-        s.dependsOnNodes.add(n.uniqueId);
+        Node s = sourceFor(pkg, ing, name, n, e, t.line, existingSources);
         sources.add(s);
       }
     }
     return new Built(ingestions, sources);
+  }
+
+  /**
+   * The INGESTION node of one table of ingestion {@code ing}: identity, location, tags and meta of
+   * the ingestion entry {@code e} and of the table entry {@code t} (null for a one-table shorthand).
+   */
+  static Node ingestionNode(String pkg, String ing, String name, String file, String schema, String database, String mode,
+                            Map<String, Object> spec, YMap e, YMap t, YMap lineOf) {
+    Node n = new Node("ingestion." + pkg + "." + ing + "." + name, ResourceType.INGESTION, pkg, name);
+    n.originalFilePath = file;
+    n.path = file;
+    n.patchPath = file;
+    n.fqn = List.of(pkg, ing, name);
+    n.schema = schema;
+    n.database = database;
+    n.alias = name;
+    n.identifier = name;
+    n.sourceName = ing;
+    n.description = str(t == null ? null : t.get("description"), str(e.get("description"), ""));
+    for (Object tag : ConfigKeys.asList(e.get("tags"))) n.tags.add(String.valueOf(tag));
+    if (t != null) for (Object tag : ConfigKeys.asList(t.get("tags"))) n.tags.add(String.valueOf(tag));
+    n.config.put("enabled", true);
+    n.config.put("materialized", "ingestion");
+    n.config.put("tags", new ArrayList<>(n.tags));
+    n.config.put("mode", mode);
+    if (e.get("meta") instanceof Map<?, ?> m) for (var me : m.entrySet()) n.meta.put(String.valueOf(me.getKey()), me.getValue());
+    if (t != null && t.get("meta") instanceof Map<?, ?> m) for (var me : m.entrySet()) n.meta.put(String.valueOf(me.getKey()), me.getValue());
+    n.extra.put("yaml_line", lineOf.line);
+    n.extra.put("ingest", spec);
+    n.checksum = Integer.toHexString(spec.toString().hashCode());
+    return n;
   }
 
   /** The source node an ingestion table defines (it depends on the ingestion node). */
