@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
 /**
  * One scan per relation for its checks. When the first check on a relation runs, every other
  * fusable check of this invocation on the same relation whose parents have finished joins it in
- * one query: row-level checks as filtered counts, metrics as aggregates, relationships as left
- * joins against the distinct parent keys. Each check is still reported on its own; later checks of
+ * one query: row-level checks as filtered counts or min/max, metrics as aggregates, relationships
+ * as {@code not in} the parent's keys; distinct counts get a query of their own. Each check is
+ * still reported on its own; later checks of
  * the group find their verdict ready.
  *
  * <p>A fused verdict of "no failure" is final (the standalone query would return no rows). A
@@ -131,12 +132,10 @@ final class CheckFusion {
     StringBuilder log = new StringBuilder();
     for (List<Member> q : queries) {
       Map<String, Integer> aggIndex = new LinkedHashMap<>();
-      List<String> joins = new ArrayList<>();
       List<int[]> slots = new ArrayList<>();
       for (Member m : q) {
         int[] idx = new int[m.part().aggregates().size()];
         for (int i = 0; i < idx.length; i++) idx[i] = aggIndex.computeIfAbsent(m.part().aggregates().get(i), k -> aggIndex.size());
-        joins.addAll(m.part().joins());
         slots.add(idx);
       }
       StringBuilder sql = new StringBuilder("select\n  ");
@@ -146,7 +145,6 @@ final class CheckFusion {
         sql.append(agg).append(" as weir_m").append(i++);
       }
       sql.append("\nfrom ").append(relation).append(" weir_t");
-      for (String j : joins) sql.append("\n").append(j);
       log.append("-- ").append(q.size()).append(" check(s): ");
       for (Member m : q) log.append(m.node().name).append(' ');
       log.append('\n').append(sql).append(";\n\n");

@@ -38,14 +38,13 @@ final class Checks {
    * One check's part of the scan.
    *
    * @param aggregates select-list aggregate expressions (filtered by the check's where)
-   * @param joins      left joins the check needs (relationships), each "left join ... on ..."
    * @param bad        for row-level checks, the predicate of a failing row (for quarantine), else null
    * @param judge      the verdict from the values of {@code aggregates}, in order
    * @param alone      computed by a query of its own (a distinct count: in one query with the other
    *                   aggregates it keeps engines from aggregating in parallel)
    */
-  record Part(List<String> aggregates, List<String> joins, String bad, Judge judge, boolean alone) {
-    Part(List<String> aggregates, List<String> joins, String bad, Judge judge) { this(aggregates, joins, bad, judge, false); }
+  record Part(List<String> aggregates, String bad, Judge judge, boolean alone) {
+    Part(List<String> aggregates, String bad, Judge judge) { this(aggregates, bad, judge, false); }
   }
 
   interface Judge {
@@ -53,14 +52,14 @@ final class Checks {
   }
 
   /** A row-level check: a predicate that marks failing rows. */
-  static Part rows(String where, String bad, Object mostly, List<String> joins) {
+  static Part rows(String where, String bad, Object mostly) {
     // Exact decimals, as the standalone SQL computes (1 - mostly) * count(*): 0.9 of 10 rows allows exactly 1.
     java.math.BigDecimal m = mostly == null ? java.math.BigDecimal.ONE : new java.math.BigDecimal(String.valueOf(mostly).strip());
     java.math.BigDecimal allowedFraction = java.math.BigDecimal.ONE.subtract(m);
     String w = where == null ? "" : "(" + where + ") and ";
     List<String> aggs = List.of("count(*) filter (where " + w + "(" + bad + "))",
         "count(*)" + (where == null ? "" : " filter (where " + where + ")"));
-    return new Part(aggs, joins, bad, v -> {
+    return new Part(aggs, bad, v -> {
       long badRows = lng(v.get(0));
       long total = lng(v.get(1));
       boolean strict = m.compareTo(java.math.BigDecimal.ONE) >= 0;
@@ -81,16 +80,16 @@ final class Checks {
     String filter = where == null ? "" : " filter (where " + where + ")";
     return switch (name) {
       // count(col) reads only the validity mask (DuckDB keeps null counts per row group).
-      case "not_null" -> new Part(List.of("count(*)" + filter + " - count(" + col + ")" + filter), List.of(), col + " is null",
+      case "not_null" -> new Part(List.of("count(*)" + filter + " - count(" + col + ")" + filter), col + " is null",
           v -> new Eval(lng(v.get(0)) > 0, (double) lng(v.get(0)), "0 failing rows"));
-      case "accepted_values" -> rows(where, col + " not in (" + valueList(kwargs.get("values"), kwargs.get("quote"), d) + ")", null, List.of());
-      case "not_accepted_values" -> rows(where, col + " in (" + valueList(kwargs.get("values"), kwargs.get("quote"), d) + ")", mostly, List.of());
+      case "accepted_values" -> rows(where, col + " not in (" + valueList(kwargs.get("values"), kwargs.get("quote"), d) + ")", null);
+      case "not_accepted_values" -> rows(where, col + " in (" + valueList(kwargs.get("values"), kwargs.get("quote"), d) + ")", mostly);
       case "relationships" -> {
         // An anti-join as "not in" over the parent's non-null keys (a hashed subplan on both engines):
         // the same rows as dbt's left join ... where parent is null.
         Object field = kwargs.get("field");
         yield rows(where, col + " is not null and " + col + " not in (select " + field + " from " + kwargs.get("to")
-            + " where " + field + " is not null)", null, List.of());
+            + " where " + field + " is not null)", null);
       }
       case "values_between" -> {
         boolean incl = !Boolean.FALSE.equals(bool(kwargs.get("inclusive")));
@@ -99,12 +98,12 @@ final class Checks {
         if (kwargs.get("max_value") != null) out.add(col + (incl ? " > " : " >= ") + literal(kwargs.get("max_value"), d));
         String bad = col + " is not null and (" + String.join(" or ", out) + ")";
         yield mostly == null ? extremes(bad, col, kwargs.get("min_value"), kwargs.get("max_value"), incl, filter, d)
-            : rows(where, bad, mostly, List.of());
+            : rows(where, bad, mostly);
       }
       case "matches_regex" -> rows(where, col + " is not null and not " + d.regexMatches("cast(" + col + " as varchar)",
-          d.stringLiteral(String.valueOf(kwargs.get("regex")))), mostly, List.of());
+          d.stringLiteral(String.valueOf(kwargs.get("regex")))), mostly);
       case "not_matches_regex" -> rows(where, col + " is not null and " + d.regexMatches("cast(" + col + " as varchar)",
-          d.stringLiteral(String.valueOf(kwargs.get("regex")))), mostly, List.of());
+          d.stringLiteral(String.valueOf(kwargs.get("regex")))), mostly);
       case "length_between" -> {
         boolean incl = !Boolean.FALSE.equals(bool(kwargs.get("inclusive")));
         String len = "length(cast(" + col + " as varchar))";
@@ -113,22 +112,22 @@ final class Checks {
         if (kwargs.get("max_length") != null) out.add(len + (incl ? " > " : " >= ") + literal(kwargs.get("max_length"), d));
         String bad = col + " is not null and (" + String.join(" or ", out) + ")";
         yield mostly == null ? extremes(bad, len, kwargs.get("min_length"), kwargs.get("max_length"), incl, filter, d)
-            : rows(where, bad, mostly, List.of());
+            : rows(where, bad, mostly);
       }
       case "not_in_future" -> {
         String ts = "cast(" + col + " as timestamp)";
         String bad = ts + " > " + now();
-        yield mostly == null ? extreme(bad, "max(" + ts + ")" + filter + " > " + now()) : rows(where, bad, mostly, List.of());
+        yield mostly == null ? extreme(bad, "max(" + ts + ")" + filter + " > " + now()) : rows(where, bad, mostly);
       }
       case "not_older_than" -> {
         String ts = "cast(" + col + " as timestamp)";
         String bad = ts + " < " + now() + " - " + interval(kwargs);
         yield mostly == null ? extreme(bad, "min(" + ts + ")" + filter + " < " + now() + " - " + interval(kwargs))
-            : rows(where, bad, mostly, List.of());
+            : rows(where, bad, mostly);
       }
       case "expression_is_true" -> {
         String expr = (col == null ? "" : col + " ") + kwargs.get("expression");
-        yield rows(where, "not (" + expr + ")", mostly, List.of());
+        yield rows(where, "not (" + expr + ")", mostly);
       }
       case "row_count_between" -> bounded("count(*)" + filter, kwargs, "row count");
       case "null_fraction" -> {
@@ -176,7 +175,7 @@ final class Checks {
 
   static final Set<String> METRICS = Set.of("row_count", "null_count", "null_fraction", "distinct_count", "min", "max", "mean", "sum", "stddev");
 
-  private static Part metricPart(List<String> aggs, Judge j) { return new Part(aggs, List.of(), null, j); }
+  private static Part metricPart(List<String> aggs, Judge j) { return new Part(aggs, null, j); }
 
   /**
    * A zero-tolerance range check decided by the extremes: some row is outside the bounds exactly
@@ -191,11 +190,11 @@ final class Checks {
   }
 
   private static Part extreme(String bad, String cond) {
-    return new Part(List.of("case when " + cond + " then 1 else 0 end"), List.of(), bad,
+    return new Part(List.of("case when " + cond + " then 1 else 0 end"), bad,
         v -> lng(v.get(0)) > 0 ? new Eval(true, null, "0 failing rows") : new Eval(false, 0.0, "0 failing rows"));
   }
 
-  private static Part alone(Part p) { return new Part(p.aggregates(), p.joins(), p.bad(), p.judge(), true); }
+  private static Part alone(Part p) { return new Part(p.aggregates(), p.bad(), p.judge(), true); }
 
   private static Part bounded(String expr, Map<String, Object> kwargs, String what) {
     Double min = kwargs.get("min_value") == null ? null : num(kwargs.get("min_value"));

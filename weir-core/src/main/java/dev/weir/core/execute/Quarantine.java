@@ -55,7 +55,6 @@ final class Quarantine {
     Dialect d = s.dialect();
     Relation stage = new Relation(target.database(), target.schema(), target.identifier() + "__weir_qstage", RelationType.TABLE);
     Relation q = relation(model);
-    List<String> joins = new ArrayList<>();
     List<String[]> preds = new ArrayList<>();
     int seq = 0;
     for (Node t : checks) {
@@ -67,12 +66,11 @@ final class Quarantine {
             + "row-level check (not_null, accepted_values, relationships, values_between, matches_regex, ...); '"
             + t.testMetadata.name() + "' is not one", null);
       }
-      joins.addAll(p.joins());
       String bad = where == null || String.valueOf(where).isBlank() ? p.bad() : "(" + where + ") and (" + p.bad() + ")";
       preds.add(new String[] {t.name, bad, reason(t)});
     }
     s.replaceTable(stage, sql);
-    String from = " from " + d.render(stage) + " weir_t" + (joins.isEmpty() ? "" : "\n" + String.join("\n", joins));
+    String from = " from " + d.render(stage) + " weir_t";
     boolean inserted = false;
     try {
       List<ColumnInfo> cols = s.getColumns(stage);
