@@ -7,6 +7,7 @@ import dev.weir.stream.BatchReport;
 import dev.weir.stream.StreamRunner;
 import dev.weir.stream.StreamSpec;
 import dev.weir.stream.StreamSpecs;
+import dev.weir.stream.StreamStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Parameters;
 /** {@code weir stream run|list}: Kafka topics consumed into the warehouse exactly once (streams/*.yml). */
 @Command(name = "stream", mixinStandardHelpOptions = true,
     description = "Streams declared in streams/*.yml: Kafka topics consumed into the warehouse in micro-batches, exactly once.",
-    subcommands = {StreamCommand.Run.class, StreamCommand.ListStreams.class})
+    subcommands = {StreamCommand.Run.class, StreamCommand.ListStreams.class, StreamCommand.Status.class})
 final class StreamCommand implements Runnable {
   @Override
   public void run() {
@@ -65,10 +66,14 @@ final class StreamCommand implements Runnable {
       List<StreamSpec> specs = selected(ws, names);
       var engine = ws.engine(false);
       started = true;
+      Map<String, StreamStatus> statuses = new java.util.HashMap<>();
+      for (StreamSpec s : specs) statuses.put(s.name(), new StreamStatus(s.name(), s.target(), statusDir(ws)));
       StreamRunner runner = new StreamRunner(engine, specs, new StreamRunner.Options(untilCaughtUp, maxBatches, threads),
           new StreamRunner.Listener() {
             @Override
             public void batch(BatchReport r) {
+              StreamStatus status = statuses.get(r.stream());
+              if (status != null) status.batch(r);
               console.info(String.format(Locale.ROOT, "%s batch %d [thread %d]: %d records%s in %d ms, %,.0f records/s, lag %s, p99 latency %d ms",
                   r.stream(), r.batch(), r.worker(), r.records(), r.deadLetters() == 0 ? "" : " (" + r.deadLetters() + " to dead letters)",
                   r.millis(), r.recordsPerSecond(), r.lag() < 0 ? "?" : String.valueOf(r.lag()), r.p99Millis()));
@@ -85,6 +90,7 @@ final class StreamCommand implements Runnable {
       } finally {
         restoreSignalHandlers(previous);
       }
+      for (StreamStatus st : statuses.values()) st.ended(result.failure());
       double secs = (System.nanoTime() - t0) / 1e9;
       console.info(String.format(Locale.ROOT, "Stopped after %.1f s: %d batches, %d records (%,.0f records/s), %d dead letters, p99 latency %d ms.",
           secs, result.batches(), result.records(), result.records() / Math.max(secs, 1e-3), result.deadLetters(), runner.latencies().quantile(0.99)));
@@ -120,6 +126,49 @@ final class StreamCommand implements Runnable {
           // best effort
         }
       }
+    }
+  }
+
+  /** Where running streams write their status files: {@code target/streams/}. */
+  static java.nio.file.Path statusDir(Workspace ws) { return ws.targetDir().resolve("streams"); }
+
+  /** {@code weir stream status [NAME...]}. */
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "Shows each stream's state, lag per partition, records/s, end-to-end latency p99 and dead letters (last minute).")
+  static final class Status extends WeirCommand {
+    @Parameters(paramLabel = "NAME", arity = "0..*", description = "Streams to show (default: all).")
+    List<String> names;
+
+    @Option(names = "--output", paramLabel = "text|json", description = "text (default) or json.")
+    String output = "text";
+
+    @Override String commandName() { return "stream"; }
+
+    @Override
+    int execute(Workspace ws) throws Exception {
+      List<StreamStatus.Report> reports = new ArrayList<>();
+      for (StreamSpec s : selected(ws, names)) reports.add(StreamStatus.read(s, statusDir(ws)));
+      if (output.equals("json")) {
+        System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(reports));
+        return 0;
+      }
+      if (!output.equals("text")) throw WeirException.usage("--output must be text or json, not '" + output + "'");
+      for (StreamStatus.Report r : reports) {
+        long lag = r.totalLag();
+        System.out.println(r.stream() + " -> " + r.target() + ": " + r.state() + (r.pid() == null ? "" : " (pid " + r.pid() + ")"));
+        if (r.error() != null) System.out.println("  error: " + r.error());
+        System.out.println(String.format(Locale.ROOT, "  records %d, dead letters %d; last minute: %,.1f records/s, p99 latency %s, %d dead letters",
+            r.records(), r.deadLetters(), r.recordsPerSecond(), r.latencyP99Millis() == null ? "-" : r.latencyP99Millis() + " ms",
+            r.deadLettersLastMinute()));
+        System.out.println("  lag " + (lag < 0 ? "?" : String.valueOf(lag)) + (r.lastBatchAt() == null ? "" : ", last batch " + r.lastBatchAt())
+            + (r.kafkaError() == null ? "" : " (Kafka: " + r.kafkaError() + ")"));
+        for (StreamStatus.PartitionLag p : r.partitions()) {
+          System.out.println(String.format(Locale.ROOT, "    %s[%d]  committed %s  end %s  lag %s", p.topic(), p.partition(),
+              p.nextOffset() < 0 ? "-" : String.valueOf(p.nextOffset()), p.endOffset() < 0 ? "?" : String.valueOf(p.endOffset()),
+              p.lag() < 0 ? "?" : String.valueOf(p.lag())));
+        }
+      }
+      return 0;
     }
   }
 

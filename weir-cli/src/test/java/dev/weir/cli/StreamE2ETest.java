@@ -91,6 +91,19 @@ class StreamE2ETest {
     assertThat(p.rows("select stream, sum(next_offset) from raw.weir_stream_offsets group by 1 order by 1"))
         .containsExactly("orders|3002", "prices|9");
 
+    // Stream tables are sources of the project: a model builds on source('streams', 'orders'), lineage included.
+    p.file("models/orders_by_country.sql", """
+        select country_name, count(*) as n, sum(amount) as amount from {{ source('streams', 'orders') }} group by 1
+        """);
+    assertThat(p.run("ls", "-s", "source:streams.orders+", "--output", "name").ok().out().lines())
+        .containsExactly("orders", "orders_by_country");
+    assertThat(p.run("build", "-s", "orders_by_country").ok().out()).contains("PASS=1");
+    assertThat(p.rows("select country_name, n, amount from main.orders_by_country order by 1"))
+        .containsExactly("France|1200|4800", "Germany|1500|6000"); // FR: amounts 1,3,5,7 per ten ids; DE: 0,2,4,6,8
+    String manifest = p.read("target/manifest.json");
+    assertThat(manifest).contains("\"source.streaming.streams.orders\"").contains("\"loader\":\"weir-stream\"")
+        .contains("\"model.streaming.orders_by_country\":[\"source.streaming.streams.orders\"]");
+
     // Run again: nothing new, nothing doubled.
     p.run("stream", "run", "orders", "--until-caught-up").exits(0);
     assertThat(p.rows("select count(*) from raw.orders")).containsExactly("2700");
@@ -114,5 +127,39 @@ class StreamE2ETest {
     assertThat(r.out() + r.err()).contains("Stream 'noisy' stopped: 25 of 100 records").contains("nothing of this batch was committed");
     assertThat(p.rows("select count(*) from raw.weir_stream_offsets")).containsExactly("0");
     assertThat(p.rows("select count(*) from raw.weir_dead_letters")).containsExactly("0");
+  }
+
+  @Test
+  void statusShowsLagPerPartitionRatesAndTheLastRunsState(@TempDir Path dir) throws Exception {
+    broker.createTopic("clicks", 2);
+    List<String[]> msgs = new ArrayList<>();
+    for (int i = 0; i < 500; i++) msgs.add(new String[] {"k" + i, i == 7 ? "not json" : "{\"id\": " + i + "}"});
+    broker.produce("clicks", msgs);
+    TestProject p = TestProject.create(dir, "clicking", "");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("streams/clicks.yml", "name: clicks\n" + kafka() + """
+        topics: [clicks]
+        target: raw.clicks
+        trigger: {max_records: 100, max_interval: 100ms}
+        """);
+    TestProject.Result before = p.run("stream", "status").ok();
+    assertThat(before.out()).contains("clicks -> raw.clicks: never run").contains("lag 500");
+
+    p.run("stream", "run", "--until-caught-up").exits(0);
+    TestProject.Result after = p.run("stream", "status").ok();
+    assertThat(after.out()).contains("clicks -> raw.clicks: stopped").contains("records 500, dead letters 1").contains("lag 0")
+        .containsPattern("clicks\\[0\\]  committed \\d+  end \\d+  lag 0").containsPattern("clicks\\[1\\]  committed \\d+  end \\d+  lag 0");
+
+    // New records: the lag grows while the stream does not run; JSON for machines.
+    List<String[]> more = new ArrayList<>();
+    for (int i = 0; i < 30; i++) more.add(new String[] {"m" + i, "{\"id\": " + (1000 + i) + "}"});
+    broker.produce("clicks", more);
+    TestProject.Result json = p.run("stream", "status", "clicks", "--output", "json").ok();
+    var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+    assertThat(tree.get(0).get("state").asText()).isEqualTo("stopped");
+    long lag = 0;
+    for (var part : tree.get(0).get("partitions")) lag += part.get("lag").asLong();
+    assertThat(lag).isEqualTo(30);
+    assertThat(tree.get(0).get("records").asLong()).isEqualTo(500);
   }
 }

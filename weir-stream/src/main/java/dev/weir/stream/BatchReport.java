@@ -13,9 +13,13 @@ package dev.weir.stream;
  * @param p99Millis   the batch's end-to-end latency p99 (record timestamp to commit), ms
  * @param phaseNanos  where the batch's time went, in nanoseconds, indexed like {@link #PHASES}
  *                    (the benchmark, bench/stream.sh, sums them; {@link #describePhases} spells them out)
+ * @param committed   the next offset of each partition the batch read, as committed with it
  */
 public record BatchReport(String stream, int worker, long batch, int records, int deadLetters, long millis, long lag, long p99Millis,
-                          long[] phaseNanos) {
+                          long[] phaseNanos, java.util.List<Position> committed) {
+  /** Where a partition stands after a batch: the next offset to read. */
+  public record Position(String topic, int partition, long nextOffset) {}
+
   /**
    * The phases of a batch (wall time; decode and convert run on the worker's decode thread, align to
    * commit on its commit thread, so they overlap with other batches): poll (time in Kafka's poll while
@@ -29,7 +33,7 @@ public record BatchReport(String stream, int worker, long batch, int records, in
   public static final int POLL = 0, DECODE = 1, SCHEMA = 2, CONVERT = 3, ALIGN = 4, LOAD = 5, INSERT = 6, OFFSETS = 7, COMMIT = 8;
 
   public BatchReport(String stream, int worker, long batch, int records, int deadLetters, long millis, long lag, long p99Millis) {
-    this(stream, worker, batch, records, deadLetters, millis, lag, p99Millis, new long[PHASES.size()]);
+    this(stream, worker, batch, records, deadLetters, millis, lag, p99Millis, new long[PHASES.size()], java.util.List.of());
   }
 
   /** Records per second of this batch. */

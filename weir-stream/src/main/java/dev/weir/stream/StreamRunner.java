@@ -409,8 +409,10 @@ public final class StreamRunner {
       }
       long[] phases = done.phases().clone();
       phases[BatchReport.POLL] = d.pollNanos();
+      List<BatchReport.Position> positions = new ArrayList<>();
+      done.nextOffsets().forEach((tp, off) -> positions.add(new BatchReport.Position(tp.topic(), tp.partition(), off)));
       listener.batch(new BatchReport(st.spec.name(), index, batchNo.incrementAndGet(), done.records(), done.deadLetters(),
-          (System.nanoTime() - d.cutNanos()) / 1_000_000, lag, d.p99(), phases));
+          (System.nanoTime() - d.cutNanos()) / 1_000_000, lag, d.p99(), phases, positions));
     }
 
     @Override

@@ -32,7 +32,7 @@ public final class StreamSpecs {
 
   private static final Set<String> TOP_KEYS = Set.of("name", "description", "kafka", "topics", "topic", "topic_pattern",
       "format", "csv", "schema", "transform", "target", "mode", "key", "event_time", "trigger", "dead_letter", "threads",
-      "start_from");
+      "start_from", "source_name");
   private static final Set<String> KAFKA_KEYS = Set.of("bootstrap_servers", "group_id", "security_protocol",
       "sasl_mechanism", "sasl_username", "sasl_password", "sasl_jaas_config", "ssl_truststore_location",
       "ssl_truststore_password", "ssl_keystore_location", "ssl_keystore_password", "ssl_key_password", "properties");
@@ -50,17 +50,8 @@ public final class StreamSpecs {
 
   /** All streams of the project at {@code projectDir}, by name, in file order. */
   public static Map<String, StreamSpec> load(Path projectDir, Map<String, String> env) {
-    Path dir = projectDir.resolve(FOLDER);
     Map<String, StreamSpec> out = new LinkedHashMap<>();
-    if (!Files.isDirectory(dir)) return out;
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.getFileName().toString().endsWith(".yml") || p.getFileName().toString().endsWith(".yaml"))
-          .sorted().toList();
-    } catch (IOException e) {
-      throw WeirException.project(dir, 0, "Cannot list stream files: " + e.getMessage());
-    }
-    for (Path f : files) {
+    for (Path f : files(projectDir)) {
       String shown = FOLDER + "/" + f.getFileName();
       for (StreamSpec spec : parseFile(Yaml.load(f, shown), shown, env)) {
         StreamSpec before = out.putIfAbsent(spec.name(), spec);
@@ -71,6 +62,29 @@ public final class StreamSpecs {
       }
     }
     return out;
+  }
+
+  /** The stream files of a project, sorted (none when it has no streams/ folder). */
+  static List<Path> files(Path projectDir) {
+    Path dir = projectDir.resolve(FOLDER);
+    if (!Files.isDirectory(dir)) return List.of();
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith(".yml") || p.getFileName().toString().endsWith(".yaml"))
+          .sorted().toList();
+    } catch (IOException e) {
+      throw WeirException.project(dir, 0, "Cannot list stream files: " + e.getMessage());
+    }
+  }
+
+  /** The stream mappings of one parsed file (one stream, or the entries of {@code streams:}), unchecked. */
+  static List<Yaml.YMap> entries(Object root) {
+    if (!(root instanceof Yaml.YMap m)) return List.of();
+    if (m.containsKey("streams") && !m.containsKey("name")) {
+      List<Yaml.YMap> out = new ArrayList<>();
+      if (m.get("streams") instanceof Yaml.YList list) for (Object o : list) if (o instanceof Yaml.YMap sm) out.add(sm);
+      return out;
+    }
+    return List.of(m);
   }
 
   /** Parses the text of one stream file (tests, and {@link #load}). */

@@ -171,6 +171,36 @@ public final class ProjectLoader {
     return out;
   }
 
+  /**
+   * Sources other modules keep loaded (streams, change data capture: {@link SourceProvider}). A source the project
+   * declares itself under the same name and table replaces the provided one (to add tests, freshness or columns).
+   */
+  private List<Node> providedSources(List<Node> declared) {
+    Set<String> ids = new HashSet<>();
+    for (Node d : declared) ids.add(d.uniqueId);
+    List<Node> out = new ArrayList<>();
+    for (SourceProvider provider : SourceProvider.installed()) {
+      for (SourceProvider.Provided p : provider.sources(root)) {
+        String id = "source." + pkg + "." + p.sourceName() + "." + p.table();
+        if (!ids.add(id)) continue;
+        Node s = new Node(id, ResourceType.SOURCE, pkg, p.table());
+        s.sourceName = p.sourceName();
+        s.originalFilePath = p.file();
+        s.path = p.file();
+        s.fqn = List.of(pkg, p.sourceName(), p.table());
+        s.description = p.description() == null ? "" : p.description();
+        s.loader = p.loader();
+        s.identifier = p.identifier();
+        s.schema = p.schema() != null ? p.schema() : req.target().schema();
+        s.database = req.target().database();
+        s.meta.putAll(p.meta());
+        s.extra.put("source_yaml_line", p.line());
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
   /** A package's own dbt_project.yml vars (global ones and those it scopes to itself), its defaults. */
   private Map<String, Object> ownVars() {
     Map<String, Object> v = new LinkedHashMap<>();
@@ -332,6 +362,7 @@ public final class ProjectLoader {
     IngestionSpecs.Built ingested = IngestionSpecs.build(pkg, props.ingestions, req.target(),
         declaredSources.stream().map(s -> s.uniqueId).toList());
     declaredSources.addAll(ingested.sources());
+    declaredSources.addAll(providedSources(declaredSources));
     for (Node s : declaredSources) {
       Map<String, Object> cfg = projectConfigFor(settings.sources(), s.fqn, "sources");
       Map<String, Object> own = new LinkedHashMap<>(s.config);
