@@ -7,6 +7,7 @@ import dev.weir.stream.BatchReport;
 import dev.weir.stream.StreamRunner;
 import dev.weir.stream.StreamSpec;
 import dev.weir.stream.StreamSpecs;
+import dev.weir.stream.StreamMetrics;
 import dev.weir.stream.StreamStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +60,10 @@ final class StreamCommand implements Runnable {
     @Option(names = "--threads", paramLabel = "N", description = "Consumer threads per stream (default: the stream's 'threads', else one per partition up to 4).")
     int threads;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+        description = "Serve the streams' figures as Prometheus metrics on http://<host>:PORT/metrics while they run.")
+    Integer metricsPort;
+
     @Override String commandName() { return "stream"; }
 
     @Override
@@ -82,6 +87,11 @@ final class StreamCommand implements Runnable {
             @Override
             public void info(String message) { console.info(message); }
           });
+      StreamMetrics metrics = null;
+      if (metricsPort != null) {
+        metrics = new StreamMetrics(statuses.values(), metricsPort);
+        console.info("Metrics on http://localhost:" + metrics.port() + "/metrics");
+      }
       List<Object[]> previous = installSignalHandlers(runner);
       long t0 = System.nanoTime();
       StreamRunner.Result result;
@@ -89,6 +99,7 @@ final class StreamCommand implements Runnable {
         result = runner.run();
       } finally {
         restoreSignalHandlers(previous);
+        if (metrics != null) metrics.close();
       }
       for (StreamStatus st : statuses.values()) st.ended(result.failure());
       double secs = (System.nanoTime() - t0) / 1e9;

@@ -145,7 +145,7 @@ class StreamE2ETest {
     TestProject.Result before = p.run("stream", "status").ok();
     assertThat(before.out()).contains("clicks -> raw.clicks: never run").contains("lag 500");
 
-    p.run("stream", "run", "--until-caught-up").exits(0);
+    assertThat(p.run("stream", "run", "--until-caught-up", "--metrics-port", "0").ok().out()).containsPattern("Metrics on http://localhost:\\d+/metrics");
     TestProject.Result after = p.run("stream", "status").ok();
     assertThat(after.out()).contains("clicks -> raw.clicks: stopped").contains("records 500, dead letters 1").contains("lag 0")
         .containsPattern("clicks\\[0\\]  committed \\d+  end \\d+  lag 0").containsPattern("clicks\\[1\\]  committed \\d+  end \\d+  lag 0");

@@ -43,6 +43,7 @@ public final class StreamStatus {
   private final long pid = ProcessHandle.current().pid();
   private final ArrayDeque<long[]> recent = new ArrayDeque<>(); // {epoch ms, records, dead letters, p99 ms}
   private final Map<String, Long> positions = new TreeMap<>(); // "topic/partition" -> next offset
+  private final Map<Integer, Long> lagByWorker = new TreeMap<>();
   private long batches;
   private long records;
   private long deadLetters;
@@ -70,6 +71,7 @@ public final class StreamStatus {
     lastBatchMillis = now;
     recent.addLast(new long[] {now, r.records(), r.deadLetters(), r.p99Millis()});
     for (BatchReport.Position p : r.committed()) positions.put(p.topic() + "/" + p.partition(), p.nextOffset());
+    lagByWorker.put(r.worker(), r.lag());
     if (now - lastWrite >= 1000) write();
   }
 
@@ -102,6 +104,16 @@ public final class StreamStatus {
     long n = 0;
     for (long[] b : recent) n += b[2];
     return n;
+  }
+
+  /** Records still to read on this process's partitions after each thread's last batch (-1 unknown). */
+  public synchronized long lag() {
+    long t = 0;
+    for (long l : lagByWorker.values()) {
+      if (l < 0) return -1;
+      t += l;
+    }
+    return t;
   }
 
   public synchronized long records() { return records; }
