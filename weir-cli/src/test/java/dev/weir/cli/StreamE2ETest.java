@@ -162,4 +162,34 @@ class StreamE2ETest {
     assertThat(lag).isEqualTo(30);
     assertThat(tree.get(0).get("records").asLong()).isEqualTo(500);
   }
+
+  @Test
+  void avroValuesWithTheConfluentHeaderLandTypedAndBadOnesGoToDeadLetters(@TempDir Path dir) throws Exception {
+    broker.createTopic("orders_avro", 1);
+    org.apache.avro.Schema schema = new org.apache.avro.Schema.Parser().parse(dev.weir.stream.AvroDecodingTest.SCHEMA);
+    try (var producer = broker.producer(false)) {
+      for (int i = 1; i <= 20; i++) {
+        byte[] v = dev.weir.stream.AvroDecodingTest.encode(schema, dev.weir.stream.AvroDecodingTest.order(schema, i, i % 2 == 0 ? "c" + i : null), true);
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("orders_avro", ("k" + i).getBytes(), v));
+      }
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("orders_avro", "bad".getBytes(), "{\"id\": 1}".getBytes()));
+      producer.flush();
+    }
+    TestProject p = TestProject.create(dir, "avroing", "");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("schemas/order.avsc", dev.weir.stream.AvroDecodingTest.SCHEMA);
+    p.file("streams/orders_avro.yml", "name: orders_avro\n" + kafka() + """
+        topics: [orders_avro]
+        format: avro
+        avro: {schema_file: schemas/order.avsc, framing: confluent}
+        target: raw.orders_avro
+        """);
+    p.run("stream", "run", "--until-caught-up").exits(0);
+    assertThat(p.rows("select count(*), count(customer), sum(id), sum(price), min(day), min(\"at\"), min(status) from raw.orders_avro"))
+        .containsExactly("20|10|210|246.80|2024-02-29|2024-02-29 00:00:00.123456|PAID");
+    assertThat(p.rows("select data_type from information_schema.columns where table_name = 'orders_avro' and column_name in ('price', 'qty') order by column_name"))
+        .containsExactly("DECIMAL(10,2)", "INTEGER");
+    assertThat(p.rows("select record_key, error from raw.weir_dead_letters"))
+        .containsExactly("bad|invalid Avro: no Confluent header (magic byte 0 and a 4-byte schema id)");
+  }
 }

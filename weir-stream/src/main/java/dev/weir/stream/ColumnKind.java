@@ -92,6 +92,7 @@ public enum ColumnKind {
     if (v instanceof Long) return BIGINT;
     if (v instanceof Double || v instanceof java.math.BigInteger) return DOUBLE;
     if (v instanceof Boolean) return BOOLEAN;
+    if (v instanceof byte[]) return BLOB;
     return infer((JsonNode) v);
   }
 
@@ -202,6 +203,11 @@ public enum ColumnKind {
       };
     }
     if (v instanceof java.math.BigInteger bi) return fromJson(com.fasterxml.jackson.databind.node.BigIntegerNode.valueOf(bi));
+    if (v instanceof byte[] b) {
+      if (this == BLOB) return b;
+      if (this == VARCHAR) return java.util.HexFormat.of().formatHex(b);
+      throw bad("(" + b.length + " bytes)");
+    }
     return fromJson((JsonNode) v);
   }
 

@@ -24,8 +24,12 @@ public final class Decoder {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final StreamSpec spec;
+  private final AvroValues avro;
 
-  public Decoder(StreamSpec spec) { this.spec = spec; }
+  public Decoder(StreamSpec spec) {
+    this.spec = spec;
+    this.avro = spec.format() == StreamSpec.Format.AVRO ? new AvroValues(spec.avro()) : null;
+  }
 
   /**
    * The fields of a JSON object in order of appearance (a repeated name keeps its last value).
@@ -62,6 +66,8 @@ public final class Decoder {
     switch (spec.format()) {
       case JSON:
         return new Parsed(parseObject(value), null, null, null);
+      case AVRO:
+        return new Parsed(avro.decode(value), null, null, null);
       case CSV:
         return new Parsed(null, splitCsv(new String(value, StandardCharsets.UTF_8), spec.csv().delimiter()), null, null);
       case STRING:

@@ -27,14 +27,22 @@ import java.util.regex.Pattern;
  * @param deadLetter   where bad records go and how many a batch may have
  * @param threads      consumer threads (0: one per partition, at most 4)
  * @param startFrom    where a partition with no stored offset starts: earliest or latest
+ * @param avro         the Avro schema and framing (format avro only), else null
  */
 public record StreamSpec(
     String name, String file, int line, Kafka kafka, List<String> topics, Pattern topicPattern, Format format, Csv csv,
     Map<String, ColumnKind.Declared> columns, String transform, String target, Mode mode, List<String> key,
-    String eventTime, Trigger trigger, DeadLetter deadLetter, int threads, String startFrom) {
+    String eventTime, Trigger trigger, DeadLetter deadLetter, int threads, String startFrom, Avro avro) {
 
   /** Record value formats. */
-  public enum Format { JSON, CSV, STRING, BYTES }
+  public enum Format { JSON, CSV, STRING, BYTES, AVRO }
+
+  /**
+   * Avro decoding: the record schema the values were written with (from {@code schema_file}), and whether each value
+   * starts with the Confluent wire-format header (magic byte 0 and a 4-byte schema id, as Schema Registry serializers
+   * write it; the id is not looked up: values are read with the file's schema).
+   */
+  public record Avro(org.apache.avro.Schema schema, boolean confluentFraming, String schemaFile) {}
 
   /** Write modes. */
   public enum Mode { APPEND, UPSERT }

@@ -32,7 +32,7 @@ public final class StreamSpecs {
 
   private static final Set<String> TOP_KEYS = Set.of("name", "description", "kafka", "topics", "topic", "topic_pattern",
       "format", "csv", "schema", "transform", "target", "mode", "key", "event_time", "trigger", "dead_letter", "threads",
-      "start_from", "source_name");
+      "start_from", "source_name", "avro");
   private static final Set<String> KAFKA_KEYS = Set.of("bootstrap_servers", "group_id", "security_protocol",
       "sasl_mechanism", "sasl_username", "sasl_password", "sasl_jaas_config", "ssl_truststore_location",
       "ssl_truststore_password", "ssl_keystore_location", "ssl_keystore_password", "ssl_key_password", "properties");
@@ -42,6 +42,7 @@ public final class StreamSpecs {
   private static final Set<String> TRIGGER_KEYS = Set.of("max_records", "max_bytes", "max_interval");
   private static final Set<String> DEAD_LETTER_KEYS = Set.of("relation", "max_fraction");
   private static final Set<String> CSV_KEYS = Set.of("delimiter");
+  private static final Set<String> AVRO_KEYS = Set.of("schema_file", "framing");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern RELATION = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern ENV_VAR_TEMPLATE = Pattern.compile("\\{\\{\\s*env_var\\(\\s*['\"]([^'\"]+)['\"]\\s*\\)\\s*}}");
@@ -53,7 +54,7 @@ public final class StreamSpecs {
     Map<String, StreamSpec> out = new LinkedHashMap<>();
     for (Path f : files(projectDir)) {
       String shown = FOLDER + "/" + f.getFileName();
-      for (StreamSpec spec : parseFile(Yaml.load(f, shown), shown, env)) {
+      for (StreamSpec spec : parseFile(Yaml.load(f, shown), shown, env, projectDir)) {
         StreamSpec before = out.putIfAbsent(spec.name(), spec);
         if (before != null) {
           throw WeirException.project(shown, spec.line(), "Stream '" + spec.name() + "' is declared twice (also in "
@@ -89,10 +90,15 @@ public final class StreamSpecs {
 
   /** Parses the text of one stream file (tests, and {@link #load}). */
   public static List<StreamSpec> parse(String yaml, String file, Map<String, String> env) {
-    return parseFile(Yaml.parse(yaml, file), file, env);
+    return parseFile(Yaml.parse(yaml, file), file, env, Path.of("."));
   }
 
-  private static List<StreamSpec> parseFile(Object root, String file, Map<String, String> env) {
+  /** Parses the text of one stream file whose relative paths (Avro schema files) are relative to {@code projectDir}. */
+  public static List<StreamSpec> parse(String yaml, String file, Map<String, String> env, Path projectDir) {
+    return parseFile(Yaml.parse(yaml, file), file, env, projectDir);
+  }
+
+  private static List<StreamSpec> parseFile(Object root, String file, Map<String, String> env, Path projectDir) {
     List<StreamSpec> out = new ArrayList<>();
     if (root == null) return out;
     if (!(root instanceof Yaml.YMap m)) throw WeirException.project(file, 1, "A stream file must hold a mapping (name:, topics:, target:, ...)");
@@ -104,15 +110,15 @@ public final class StreamSpecs {
       if (!(m.get("streams") instanceof Yaml.YList list)) throw WeirException.project(file, m.lineOf("streams"), "'streams' must be a list of streams");
       for (int i = 0; i < list.size(); i++) {
         if (!(list.get(i) instanceof Yaml.YMap sm)) throw WeirException.project(file, list.lineOf(i), "Each entry of 'streams' must be a mapping");
-        out.add(parseStream(sm, file, env));
+        out.add(parseStream(sm, file, env, projectDir));
       }
       return out;
     }
-    out.add(parseStream(m, file, env));
+    out.add(parseStream(m, file, env, projectDir));
     return out;
   }
 
-  private static StreamSpec parseStream(Yaml.YMap m, String file, Map<String, String> env) {
+  private static StreamSpec parseStream(Yaml.YMap m, String file, Map<String, String> env, Path projectDir) {
     checkKeys(m, TOP_KEYS, file, "stream");
     String name = string(m, "name", file, true);
     if (!NAME.matcher(name).matches()) {
@@ -193,9 +199,9 @@ public final class StreamSpecs {
       try {
         format = StreamSpec.Format.valueOf(f.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        List<String> names = List.of("json", "csv", "string", "bytes");
-        throw WeirException.project(file, m.lineOf("format"), "Unknown format '" + f + "': use json, csv, string or bytes."
-            + (f.equals("avro") ? " (Avro is not supported yet.)" : Suggest.didYouMean(f, names)));
+        List<String> names = List.of("json", "csv", "string", "bytes", "avro");
+        throw WeirException.project(file, m.lineOf("format"), "Unknown format '" + f + "': use json, csv, avro, string or bytes."
+            + Suggest.didYouMean(f, names));
       }
     }
     StreamSpec.Csv csv = new StreamSpec.Csv(',');
@@ -226,6 +232,18 @@ public final class StreamSpecs {
       } else {
         throw WeirException.project(file, m.lineOf("schema"), "'schema' must be a mapping of column: type, or 'infer'");
       }
+    }
+    StreamSpec.Avro avro = null;
+    Yaml.YMap am = map(m, "avro", file);
+    if (format == StreamSpec.Format.AVRO) {
+      if (am == null || am.get("schema_file") == null) {
+        throw WeirException.project(file, m.lineOf("format"), "Stream '" + name + "': format avro needs 'avro: {schema_file: schemas/<name>.avsc}'"
+            + " (the record schema the values were written with)");
+      }
+      avro = avro(am, file, projectDir);
+      if (columns.isEmpty()) columns.putAll(AvroValues.columns(avro.schema()));
+    } else if (am != null) {
+      throw WeirException.project(file, m.lineOf("avro"), "Stream '" + name + "': 'avro' goes with format avro");
     }
     if (format == StreamSpec.Format.STRING || format == StreamSpec.Format.BYTES) {
       if (!columns.isEmpty()) throw WeirException.project(file, m.lineOf("schema"), "Format " + format.name().toLowerCase(Locale.ROOT) + " has one column, 'value': leave 'schema' out");
@@ -296,7 +314,33 @@ public final class StreamSpecs {
     if (!start.equals("earliest") && !start.equals("latest")) throw WeirException.project(file, m.lineOf("start_from"), "start_from must be earliest or latest");
     return new StreamSpec(name, file, m.line, new StreamSpec.Kafka(bootstrap, group, props), List.copyOf(topics), pattern,
         format, csv, columns, transform, target, mode, List.copyOf(key), eventTime,
-        new StreamSpec.Trigger(maxRecords, maxBytes, maxInterval), new StreamSpec.DeadLetter(dlRelation, maxFraction), threads, start);
+        new StreamSpec.Trigger(maxRecords, maxBytes, maxInterval), new StreamSpec.DeadLetter(dlRelation, maxFraction), threads, start, avro);
+  }
+
+  /** The {@code avro:} settings: the schema file (relative to the project), read and parsed now, and the framing. */
+  private static StreamSpec.Avro avro(Yaml.YMap am, String file, Path projectDir) {
+    checkKeys(am, AVRO_KEYS, file, "avro");
+    String rel = string(am, "schema_file", file, true);
+    Path f = projectDir.resolve(rel);
+    org.apache.avro.Schema schema;
+    try {
+      schema = new org.apache.avro.Schema.Parser().parse(f.toFile());
+    } catch (IOException e) {
+      throw WeirException.project(file, am.lineOf("schema_file"), "Cannot read the Avro schema file " + rel + ": "
+          + (e instanceof java.nio.file.NoSuchFileException || e instanceof java.io.FileNotFoundException ? "no such file" : e.getMessage()));
+    } catch (org.apache.avro.SchemaParseException e) {
+      throw WeirException.project(file, am.lineOf("schema_file"), "The Avro schema in " + rel + " is not valid: " + e.getMessage());
+    }
+    if (schema.getType() != org.apache.avro.Schema.Type.RECORD) {
+      throw WeirException.project(file, am.lineOf("schema_file"), "The Avro schema in " + rel + " must be a record (it is a "
+          + schema.getType().getName() + "): each field becomes a column");
+    }
+    String framing = am.containsKey("framing") ? string(am, "framing", file, true).toLowerCase(Locale.ROOT) : "none";
+    if (!framing.equals("none") && !framing.equals("confluent")) {
+      throw WeirException.project(file, am.lineOf("framing"), "avro.framing must be none (plain Avro binary) or confluent"
+          + " (a magic byte and a 4-byte schema id before each value)");
+    }
+    return new StreamSpec.Avro(schema, framing.equals("confluent"), rel);
   }
 
   private static void checkKeys(Yaml.YMap m, Set<String> known, String file, String where) {

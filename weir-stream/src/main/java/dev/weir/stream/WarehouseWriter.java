@@ -159,7 +159,13 @@ final class WarehouseWriter implements AutoCloseable {
       List<String> dataNames = new ArrayList<>(schema.keySet());
       List<ColumnKind> dataKinds = new ArrayList<>(schema.values());
       List<ColumnInfo> columns = new ArrayList<>(names.size());
-      for (int i = 0; i < names.size(); i++) columns.add(new ColumnInfo(names.get(i), kinds.get(i).sqlType(st.engineType)));
+      for (int i = 0; i < names.size(); i++) {
+        // a declared decimal(p,s) keeps its precision and scale (the kind alone says decimal(38,9))
+        ColumnKind.Declared declared = spec.columns().get(names.get(i));
+        String type = declared != null && declared.sqlType() != null && declared.kind() == kinds.get(i) ? declared.sqlType()
+            : kinds.get(i).sqlType(st.engineType);
+        columns.add(new ColumnInfo(names.get(i), type));
+      }
       int[] keyIdx = keyIndexes(names);
       BatchFile file = null;
       if (useFile && BatchFile.supports(columns)) {
