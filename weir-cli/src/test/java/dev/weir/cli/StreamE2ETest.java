@@ -192,4 +192,44 @@ class StreamE2ETest {
     assertThat(p.rows("select record_key, error from raw.weir_dead_letters"))
         .containsExactly("bad|invalid Avro: no Confluent header (magic byte 0 and a 4-byte schema id)");
   }
+
+  @Test
+  void badRecordsAreAlsoPublishedToTheDeadLetterTopicWithWhereTheyCameFromAndWhy(@TempDir Path dir) throws Exception {
+    broker.createTopic("payments", 1);
+    broker.createTopic("payments_dlq", 1);
+    List<String[]> msgs = new ArrayList<>();
+    for (int i = 0; i < 50; i++) msgs.add(new String[] {"p" + i, i % 10 == 3 ? "oops " + i : "{\"id\": " + i + "}"});
+    broker.produce("payments", msgs);
+    TestProject p = TestProject.create(dir, "paying", "");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("streams/payments.yml", "name: payments\n" + kafka() + """
+        topics: [payments]
+        schema: {id: bigint}
+        target: raw.payments
+        dead_letter: {topic: payments_dlq, max_fraction: 0.5}
+        """);
+    p.run("stream", "run", "--until-caught-up").exits(0);
+    assertThat(p.rows("select count(*) from raw.payments")).containsExactly("45");
+    assertThat(p.rows("select count(*) from raw.weir_dead_letters")).containsExactly("5");
+
+    java.util.Properties cp = new java.util.Properties();
+    cp.put("bootstrap.servers", broker.bootstrapServers());
+    cp.put("group.id", "dlq-reader");
+    cp.put("auto.offset.reset", "earliest");
+    cp.put("key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+    cp.put("value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+    List<String> got = new ArrayList<>();
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(cp)) {
+      c.subscribe(List.of("payments_dlq"));
+      long deadline = System.currentTimeMillis() + 20_000;
+      while (got.size() < 5 && System.currentTimeMillis() < deadline) {
+        for (var r : c.poll(java.time.Duration.ofMillis(500))) {
+          got.add(r.key() + "|" + r.value() + "|" + new String(r.headers().lastHeader("weir.topic").value()) + "/"
+              + new String(r.headers().lastHeader("weir.offset").value()) + "|" + new String(r.headers().lastHeader("weir.error").value()));
+        }
+      }
+    }
+    assertThat(got).hasSize(5).allMatch(g -> g.contains("|payments/") && g.contains("invalid JSON"));
+    assertThat(got.get(0)).startsWith("p3|oops 3|payments/3|invalid JSON");
+  }
 }

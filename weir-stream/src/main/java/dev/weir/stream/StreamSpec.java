@@ -60,10 +60,10 @@ public record StreamSpec(
   public record Trigger(int maxRecords, long maxBytes, Duration maxInterval) {}
 
   /**
-   * Dead letters: the relation bad records go to and the fraction of a batch that may be bad
-   * before the stream stops.
+   * Dead letters: the relation bad records go to, the fraction of a batch that may be bad
+   * before the stream stops, and optionally a Kafka topic they are also published to (null: none).
    */
-  public record DeadLetter(String relation, double maxFraction) {}
+  public record DeadLetter(String relation, double maxFraction, String topic) {}
 
   /** The schema part of the target relation ({@code null} when the name has none). */
   public String targetSchema() {

@@ -40,7 +40,7 @@ public final class StreamSpecs {
   private static final Set<String> SECRET_KEYS = Set.of("sasl_username", "sasl_password", "sasl_jaas_config",
       "ssl_truststore_password", "ssl_keystore_password", "ssl_key_password");
   private static final Set<String> TRIGGER_KEYS = Set.of("max_records", "max_bytes", "max_interval");
-  private static final Set<String> DEAD_LETTER_KEYS = Set.of("relation", "max_fraction");
+  private static final Set<String> DEAD_LETTER_KEYS = Set.of("relation", "max_fraction", "topic");
   private static final Set<String> CSV_KEYS = Set.of("delimiter");
   private static final Set<String> AVRO_KEYS = Set.of("schema_file", "framing");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -294,6 +294,7 @@ public final class StreamSpecs {
     // Dead letters
     String dlRelation = (target.contains(".") ? target.substring(0, target.lastIndexOf('.') + 1) : "") + "weir_dead_letters";
     double maxFraction = 0.1;
+    String dlTopic = null;
     Yaml.YMap dm = map(m, "dead_letter", file);
     if (dm != null) {
       checkKeys(dm, DEAD_LETTER_KEYS, file, "dead_letter");
@@ -308,13 +309,19 @@ public final class StreamSpecs {
         }
         maxFraction = n.doubleValue();
       }
+      if (dm.containsKey("topic")) {
+        dlTopic = string(dm, "topic", file, true);
+        if (topics.contains(dlTopic) || (pattern != null && pattern.matcher(dlTopic).matches())) {
+          throw WeirException.project(file, dm.lineOf("topic"), "dead_letter.topic '" + dlTopic + "' is one of the topics the stream reads");
+        }
+      }
     }
     int threads = m.containsKey("threads") ? (int) positive(m, "threads", file) : 0;
     String start = m.containsKey("start_from") ? string(m, "start_from", file, true).toLowerCase(Locale.ROOT) : "earliest";
     if (!start.equals("earliest") && !start.equals("latest")) throw WeirException.project(file, m.lineOf("start_from"), "start_from must be earliest or latest");
     return new StreamSpec(name, file, m.line, new StreamSpec.Kafka(bootstrap, group, props), List.copyOf(topics), pattern,
         format, csv, columns, transform, target, mode, List.copyOf(key), eventTime,
-        new StreamSpec.Trigger(maxRecords, maxBytes, maxInterval), new StreamSpec.DeadLetter(dlRelation, maxFraction), threads, start, avro);
+        new StreamSpec.Trigger(maxRecords, maxBytes, maxInterval), new StreamSpec.DeadLetter(dlRelation, maxFraction, dlTopic), threads, start, avro);
   }
 
   /** The {@code avro:} settings: the schema file (relative to the project), read and parsed now, and the framing. */

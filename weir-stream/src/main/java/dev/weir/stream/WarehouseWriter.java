@@ -45,6 +45,7 @@ final class WarehouseWriter implements AutoCloseable {
   private Decoder commitDecoder;
   private int nextFile;
   private List<ColumnInfo> stageColumns;
+  private DeadLetterTopic deadLetterTopic;
 
   /** The outcome of one committed batch; {@code phases} in nanoseconds, indexed like {@link BatchReport#PHASES}. */
   record Committed(int records, int rows, int deadLetters, Map<TopicPartition, Long> nextOffsets, long commitMillis, long[] phases) {}
@@ -85,6 +86,7 @@ final class WarehouseWriter implements AutoCloseable {
   @Override
   public void close() {
     for (BatchFile f : files) if (f != null) f.close();
+    if (deadLetterTopic != null) deadLetterTopic.close();
   }
 
   /** The next offset to read of each partition, as the warehouse last committed it for this stream. */
@@ -396,6 +398,11 @@ final class WarehouseWriter implements AutoCloseable {
       data.run();
       mark = lap(b, dataPhase, mark);
       if (!bad.isEmpty()) s.bulkLoad(st.deadLetters, DEAD_LETTER_COLUMNS, deadLetterRows(bad));
+      if (!bad.isEmpty() && spec.deadLetter().topic() != null) {
+        // before the warehouse commit: a crash in between publishes them again (at least once), never loses them
+        if (deadLetterTopic == null) deadLetterTopic = new DeadLetterTopic(spec);
+        deadLetterTopic.publish(bad);
+      }
       Faults.reached(Faults.Point.BEFORE_COMMIT);
       s.execute(offsetsUpsert(b.next));
       mark = lap(b, BatchReport.OFFSETS, mark);

@@ -62,7 +62,7 @@ class StreamSpecsTest {
     assertThat(f.columns().get("amount").kind()).isEqualTo(ColumnKind.DECIMAL);
     assertThat(f.transform()).isEqualTo("select id, amount from batch where amount > 0");
     assertThat(f.trigger()).isEqualTo(new StreamSpec.Trigger(500, 1024 * 1024, Duration.ofMillis(250)));
-    assertThat(f.deadLetter()).isEqualTo(new StreamSpec.DeadLetter("ops.bad", 0.5));
+    assertThat(f.deadLetter()).isEqualTo(new StreamSpec.DeadLetter("ops.bad", 0.5, null));
     assertThat(f.key()).containsExactly("id");
   }
 
