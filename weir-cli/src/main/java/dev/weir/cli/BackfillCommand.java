@@ -4,6 +4,7 @@ import dev.weir.core.WeirException;
 import dev.weir.orchestrate.Pipeline;
 import dev.weir.orchestrate.PipelineLoader;
 import dev.weir.orchestrate.Schedule;
+import dev.weir.orchestrate.alert.Alerter;
 import dev.weir.orchestrate.exec.PipelineExecutor;
 import dev.weir.orchestrate.sched.Backfill;
 import dev.weir.orchestrate.sched.Scheduler;
@@ -56,12 +57,16 @@ final class BackfillCommand extends OrchestrateCommand {
         + order.name().toLowerCase(java.util.Locale.ROOT) + ", at most " + n + " at once");
     SchedulerCommand.Printer printer = new SchedulerCommand.Printer(out);
     Backfill.Summary s;
+    Map<String, String> env = Common.env();
     try (SqliteStore store = store();
-         PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(Common.env()))) {
+         PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(env));
+         Alerter alerter = new Alerter(store, project(), () -> all, env::get, printer::alert)) {
+      alerter.check(p);
       ex.setPools(PipelineLoader.loadPools(project()));
       AutoCloseable routing = ThreadOutput.install();
       try {
-        s = Backfill.run(store, ex, p, f, t, rerunFailed, n, order, Scheduler.defaultOwner(), SchedulerCommand.duration("--lease-ttl", leaseTtl), printer);
+        s = Backfill.run(store, ex, p, f, t, rerunFailed, n, order, Scheduler.defaultOwner(), SchedulerCommand.duration("--lease-ttl", leaseTtl),
+            alerter.around(printer));
       } finally {
         closeQuietly(routing);
       }

@@ -4,6 +4,7 @@ import dev.weir.core.WeirException;
 import dev.weir.core.util.Yaml;
 import dev.weir.orchestrate.Pipeline;
 import dev.weir.orchestrate.Schedule;
+import dev.weir.orchestrate.alert.Alerter;
 import dev.weir.orchestrate.exec.PipelineExecutor;
 import dev.weir.orchestrate.exec.RunListener;
 import dev.weir.orchestrate.exec.RunRequest;
@@ -91,17 +92,19 @@ final class PipelineCommand implements Runnable {
       }
       RunRequest req = RunRequest.manual(p, ld, values, Instant.now());
       Map<String, String> env = Common.env();
+      Printer printer = new Printer(p);
       try (SqliteStore store = store();
-           PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(env))) {
+           PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(env));
+           Alerter alerter = new Alerter(store, project(), () -> all, env::get, m -> printer.line("ALERT", m))) {
+        alerter.check(p); // a missing env_var of an alert target stops the trigger before anything runs
         ex.setPools(dev.weir.orchestrate.PipelineLoader.loadPools(project()));
         AutoCloseable routing = ThreadOutput.install();
         PipelineExecutor.Result r;
-        Printer printer = new Printer(p);
         // Ctrl-C or SIGTERM: stop the steps (kill shell process trees) and record the run as failed before exiting.
         Thread onExit = new Thread(() -> ex.cancelAll(Duration.ofSeconds(5)), "weir-pipeline-cancel");
         Runtime.getRuntime().addShutdownHook(onExit);
         try {
-          r = ex.run(p, req, printer);
+          r = ex.run(p, req, alerter.around(printer));
         } finally {
           closeQuietly(routing);
           try {
@@ -150,6 +153,9 @@ final class PipelineCommand implements Runnable {
         }
         if (s.state() != State.UP_FOR_RETRY) counts.merge(s.state().dbName(), 1, Integer::sum);
       }
+
+      @Override
+      public void stepWaiting(long runId, String step, String why) { line("WAIT", step + ": " + why); }
 
       @Override
       public void runFinished(long runId, String pipeline, State state) {

@@ -2,6 +2,7 @@ package dev.weir.cli;
 
 import dev.weir.core.WeirException;
 import dev.weir.orchestrate.PipelineLoader;
+import dev.weir.orchestrate.alert.Alerter;
 import dev.weir.orchestrate.exec.RunRequest;
 import dev.weir.orchestrate.sched.Scheduler;
 import dev.weir.orchestrate.store.SqliteStore;
@@ -48,8 +49,14 @@ final class SchedulerCommand extends OrchestrateCommand {
     if (opt.leaseTtl().toMillis() < 300) throw WeirException.usage("--lease-ttl must be at least 300ms");
     Printer printer = new Printer(out);
     CountDownLatch finished = new CountDownLatch(1);
+    Map<String, String> env = Common.env();
+    Scheduler[] made = new Scheduler[1];
     try (SqliteStore store = store();
-         Scheduler s = new Scheduler(project(), store, Clock.systemUTC(), opt, weirInvoker(Common.env()), printer)) {
+         Alerter alerter = new Alerter(store, project(), () -> made[0].pipelines(), env::get, printer::alert);
+         Scheduler s = new Scheduler(project(), store, Clock.systemUTC(), opt, weirInvoker(env), alerter.around(printer))) {
+      made[0] = s;
+      alerter.checkAll(s.pipelines().values()); // a missing env_var of an alert target stops the start
+      s.setAlerter(alerter); // late intervals
       AutoCloseable routing = ThreadOutput.install();
       Thread hook = new Thread(() -> {
         printer.info("stop requested (signal)");
@@ -95,6 +102,9 @@ final class SchedulerCommand extends OrchestrateCommand {
 
     @Override
     public void info(String message) { line("SCHEDULER", message); }
+
+    /** A line about an alert's delivery. */
+    void alert(String message) { line("ALERT", message); }
 
     @Override
     public void runStarted(long runId, String pipeline, RunRequest r) {

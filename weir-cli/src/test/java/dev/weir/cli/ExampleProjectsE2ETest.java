@@ -69,4 +69,14 @@ class ExampleProjectsE2ETest {
     assertThat(p.rows("select customer_id, cast(lifetime_amount * 100 as integer) from main.customers order by customer_id"))
         .containsExactly("1|0", "2|0", "3|0", "4|6180", "5|1360");
   }
+
+  @Test
+  void coffeeShopsDailyPipelineWaitsForItsFilesThenBuilds(@TempDir Path tmp) {
+    TestProject p = TestProject.copyOf(TestProject.repoRoot().resolve("examples").resolve("coffee_shop"), tmp);
+    TestProject.Result r = p.run("pipeline", "trigger", "daily", "--logical-date", "2026-02-01").ok(); // the interval holding it starts 2026-01-31 06:15 Paris
+    assertThat(r.out()).contains("Run 1 of daily succeeded: 4 success");
+    assertThat(p.read("target/runs/1/deliveries_landed/1.log")).contains("found data/deliveries/").contains("condition met");
+    assertThat(p.read("target/runs/1/report/1.log")).contains("built the shop for 2026-01-31");
+    assertThat(p.rows("select count(*) from main.orders")).containsExactly("7");
+  }
 }

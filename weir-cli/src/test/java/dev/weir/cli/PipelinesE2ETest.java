@@ -124,4 +124,39 @@ class PipelinesE2ETest {
     TestProject.Result broken = p.run("pipeline", "list").exits(2);
     assertThat(broken.err()).contains("pipelines/broken.yml:3: Unknown key 'shel' in step. Did you mean 'shell'?");
   }
+
+  @Test
+  void aSourceFreshnessSensorHoldsItsDownstreamUntilTheSourceIsFresh(@TempDir Path tmp) {
+    TestProject p = TestProject.create(tmp, "sensing", null)
+        .file("models/sources.yml", """
+            version: 2
+            sources:
+              - name: raw
+                schema: main
+                loaded_at_field: loaded_at
+                freshness:
+                  error_after: {count: 1, period: hour}
+                tables:
+                  - name: events
+            """)
+        .file("models/events.sql", "{{ config(materialized='table') }}\nselect 1 as id, now() as loaded_at\n")
+        .file("pipelines/fresh.yml", """
+            steps:
+              - name: wait_fresh
+                sensor: {source_freshness: raw.events, poke_interval: 200ms, timeout: 2m}
+              - {name: report, depends_on: [wait_fresh], shell: "date +%s%N > report-ran"}
+              - {name: pause, shell: "sleep 1"}
+              - {name: load, depends_on: [pause], weir: "run -s events"}
+            """);
+    TestProject.Result r = p.run("pipeline", "trigger", "fresh").ok();
+    assertThat(r.out()).contains("sensor waiting: source freshness of raw.events did not pass")
+        .contains("Run 1 of fresh succeeded: 4 success");
+    String log = p.read("target/runs/1/wait_fresh/1.log");
+    assertThat(log).contains("source freshness of raw.events did not pass").contains("source freshness of raw.events passed: condition met");
+    // the downstream step started only after the table was loaded
+    TestProject.Result show = p.run("runs", "show", "1").ok();
+    assertThat(show.out()).containsPattern("wait_fresh\\s+1\\s+success").containsPattern("report\\s+1\\s+success");
+    assertThat(p.read("target/runs/1/load/1.log")).contains("events");
+    assertThat(p.read("report-ran")).isNotBlank();
+  }
 }

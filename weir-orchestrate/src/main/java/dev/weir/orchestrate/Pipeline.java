@@ -18,12 +18,14 @@ import java.util.Map;
  * @param maxParallel how many steps of one run may run at the same time
  * @param maxActiveRuns how many runs of the pipeline the scheduler keeps in progress at once (key {@code max_active_runs}, default 1)
  * @param steps the steps in file order
+ * @param alerts where failures, retries, recoveries, successes and late intervals are reported (keys {@code alerts}
+ *     and {@code late_after}, else the project's defaults in {@code pipelines/alerts.yml})
  */
 public record Pipeline(String name, String description, String file, Map<String, Object> params, Schedule schedule,
-    int maxParallel, int maxActiveRuns, List<Step> steps) {
+    int maxParallel, int maxActiveRuns, List<Step> steps, dev.weir.orchestrate.alert.AlertSpec alerts) {
 
   /** What a step does. */
-  public enum Kind { WEIR, SHELL, NOOP, HTTP, PIPELINE }
+  public enum Kind { WEIR, SHELL, NOOP, HTTP, PIPELINE, SENSOR }
 
   /** How often and how patiently a step is tried. */
   public record Policy(int retries, Duration retryDelay, boolean retryBackoff, Duration maxRetryDelay, Duration timeout) {
@@ -57,9 +59,27 @@ public record Pipeline(String name, String description, String file, Map<String,
    * @param line where the step is declared
    * @param pool the pool whose slot the step needs while it runs (key {@code pool}), or null
    * @param dependsOnPast whether the step waits for the same step of the previous interval to have succeeded
+   * @param sensor what a SENSOR step waits for, else null
    */
   public record Step(String name, List<String> dependsOn, Kind kind, String command, Http http, Policy policy, int line,
-      String pool, boolean dependsOnPast) {}
+      String pool, boolean dependsOnPast, Sensor sensor) {}
+
+  /**
+   * What a sensor step waits for, exactly one of: a file (glob, relative to the project), a source's freshness
+   * ({@code source_name.table_name}), another pipeline's runs covering this run's data interval (optionally one of its
+   * steps), or an HTTP condition. The condition is looked at every {@code pokeInterval}; between looks the step holds
+   * no thread. When {@code timeout} has passed since the try began, the try fails.
+   *
+   * @param what which condition
+   * @param target the glob, the source, the pipeline's name, or the URL (file and URL may use {@code {{ ds }}} and the other run variables)
+   * @param step for a pipeline sensor: the step of the other pipeline that must have succeeded (null: the whole run)
+   * @param http for an HTTP sensor: method, expected status and body
+   * @param bodyContains for an HTTP sensor: text the response body must contain, or null
+   */
+  public record Sensor(SensorKind what, String target, String step, Http http, String bodyContains, Duration pokeInterval, Duration timeout) {}
+
+  /** The conditions a sensor can wait for. */
+  public enum SensorKind { FILE, SOURCE_FRESHNESS, PIPELINE, HTTP }
 
   /** An HTTP step's request: the step succeeds when the response has the expected status (any 2xx when not set). */
   public record Http(String url, String method, Integer expectStatus, String body) {}

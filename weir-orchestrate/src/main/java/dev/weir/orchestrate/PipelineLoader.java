@@ -3,6 +3,8 @@ package dev.weir.orchestrate;
 import dev.weir.core.WeirException;
 import dev.weir.core.util.Suggest;
 import dev.weir.core.util.Yaml;
+import dev.weir.orchestrate.alert.AlertParser;
+import dev.weir.orchestrate.alert.AlertSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,10 +38,18 @@ public final class PipelineLoader {
 
   private static final Set<String> PIPELINE_KEYS = new LinkedHashSet<>(List.of("name", "description", "params", "schedule",
       "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "max_parallel", "max_active_runs", "depends_on_past",
-      "pool", "steps"));
+      "pool", "steps", "alerts", "late_after"));
   private static final Set<String> STEP_KEYS = new LinkedHashSet<>(List.of("name", "description", "depends_on", "weir", "shell",
-      "noop", "http", "pipeline", "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "pool", "depends_on_past"));
-  private static final Set<String> KINDS = new LinkedHashSet<>(List.of("weir", "shell", "noop", "http", "pipeline"));
+      "noop", "http", "pipeline", "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "pool", "depends_on_past", "sensor",
+      "alerts"));
+  private static final Set<String> KINDS = new LinkedHashSet<>(List.of("weir", "shell", "noop", "http", "pipeline", "sensor"));
+  private static final Set<String> SENSOR_KEYS = new LinkedHashSet<>(List.of("file", "source_freshness", "pipeline", "step", "http",
+      "body_contains", "poke_interval", "timeout"));
+  private static final List<String> SENSOR_KINDS = List.of("file", "source_freshness", "pipeline", "http");
+  /** Airflow's default poke interval is 60 s; files and HTTP conditions are cheap to look at, so half that. */
+  static final Duration DEFAULT_POKE = Duration.ofSeconds(30);
+  /** How long a sensor waits by default before its try fails. */
+  static final Duration DEFAULT_SENSOR_TIMEOUT = Duration.ofHours(24);
   private static final Set<String> SCHEDULE_KEYS = new LinkedHashSet<>(List.of("cron", "timezone", "catchup", "start_date", "end_date"));
   private static final Set<String> HTTP_KEYS = new LinkedHashSet<>(List.of("url", "method", "expect_status", "body"));
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*");
@@ -58,10 +68,11 @@ public final class PipelineLoader {
       throw WeirException.project(FOLDER, 0, "Cannot list pipeline files: " + e.getMessage());
     }
     Map<String, Integer> pools = loadPools(projectDir);
+    AlertSpec alertDefaults = AlertParser.loadDefaults(projectDir);
     for (Path f : files) {
-      if (isPoolsFile(f)) continue;
+      if (isPoolsFile(f) || AlertParser.isDefaultsFile(f)) continue;
       String display = FOLDER + "/" + f.getFileName();
-      Pipeline p = parse(Yaml.load(f, display), display, stem(f));
+      Pipeline p = parse(Yaml.load(f, display), display, stem(f), alertDefaults);
       Pipeline dup = out.put(p.name(), p);
       if (dup != null) {
         throw WeirException.project(display, 1, "Pipeline '" + p.name() + "' is also declared in " + dup.file() + "; pipeline names must be unique");
@@ -110,7 +121,10 @@ public final class PipelineLoader {
   }
 
   /** Parses one pipeline document ({@code display} names the file in messages; {@code defaultName} when no name: key). */
-  public static Pipeline parse(Object doc, String display, String defaultName) {
+  public static Pipeline parse(Object doc, String display, String defaultName) { return parse(doc, display, defaultName, AlertSpec.NONE); }
+
+  /** {@link #parse(Object, String, String)} with the project's default alerts (from {@code pipelines/alerts.yml}). */
+  public static Pipeline parse(Object doc, String display, String defaultName, AlertSpec alertDefaults) {
     if (!(doc instanceof Yaml.YMap m)) {
       throw WeirException.project(display, doc instanceof Yaml.YList l ? l.line : 1,
           "A pipeline file holds a mapping with 'steps:' (and optionally name, params, schedule, retries, timeout)");
@@ -161,7 +175,8 @@ public final class PipelineLoader {
     if (cycle != null) {
       throw WeirException.project(display, seen.get(cycle.get(0)), "Steps depend on each other in a cycle: " + String.join(" -> ", cycle));
     }
-    return new Pipeline(name, description, display, params, schedule, maxParallel, maxActiveRuns, List.copyOf(steps));
+    AlertSpec alerts = AlertParser.parse(m, display, schedule != null, alertDefaults);
+    return new Pipeline(name, description, display, params, schedule, maxParallel, maxActiveRuns, List.copyOf(steps), alerts);
   }
 
   private static Pipeline.Step step(Yaml.YMap sm, Pipeline.Policy defaults, String display, String defaultPool, boolean defaultPast) {
@@ -180,6 +195,7 @@ public final class PipelineLoader {
     Pipeline.Kind kind = Pipeline.Kind.valueOf(k.toUpperCase(java.util.Locale.ROOT));
     String command = null;
     Pipeline.Http http = null;
+    Pipeline.Sensor sensor = null;
     switch (kind) {
       case WEIR, SHELL, PIPELINE -> {
         command = string(sm, k);
@@ -192,6 +208,7 @@ public final class PipelineLoader {
         }
       }
       case HTTP -> http = http(sm, name, display);
+      case SENSOR -> sensor = sensor(sm, name, display);
     }
     List<String> deps = new ArrayList<>();
     Object d = sm.get("depends_on");
@@ -201,7 +218,45 @@ public final class PipelineLoader {
     String pool = sm.containsKey("pool") ? string(sm, "pool") : defaultPool;
     boolean past = sm.containsKey("depends_on_past") ? bool(sm, "depends_on_past") : defaultPast;
     return new Pipeline.Step(name, List.copyOf(new LinkedHashSet<>(deps)), kind, command, http, policy(sm, defaults, display), sm.line,
-        pool, past);
+        pool, past, sensor);
+  }
+
+  private static Pipeline.Sensor sensor(Yaml.YMap sm, String step, String display) {
+    if (!(sm.get("sensor") instanceof Yaml.YMap m)) {
+      throw WeirException.project(display, sm.lineOf("sensor"), "Step '" + step + "': 'sensor' is a mapping with one of "
+          + String.join(", ", SENSOR_KINDS) + ", and optionally poke_interval and timeout");
+    }
+    checkKeys(m, SENSOR_KEYS, "sensor");
+    List<String> what = m.keySet().stream().filter(SENSOR_KINDS::contains).toList();
+    if (what.size() != 1) {
+      throw WeirException.project(display, sm.lineOf("sensor"), "Sensor step '" + step + "' waits for exactly one of: " + String.join(", ", SENSOR_KINDS)
+          + (what.isEmpty() ? "" : " (it has " + String.join(" and ", what) + ")"));
+    }
+    String k = what.get(0);
+    Pipeline.SensorKind kind = Pipeline.SensorKind.valueOf(k.toUpperCase(java.util.Locale.ROOT));
+    if (m.containsKey("step") && kind != Pipeline.SensorKind.PIPELINE) {
+      throw WeirException.project(display, m.lineOf("step"), "Sensor step '" + step + "': 'step' goes with 'pipeline:' only");
+    }
+    if (m.containsKey("body_contains") && kind != Pipeline.SensorKind.HTTP) {
+      throw WeirException.project(display, m.lineOf("body_contains"), "Sensor step '" + step + "': 'body_contains' goes with 'http:' only");
+    }
+    Pipeline.Http http = kind == Pipeline.SensorKind.HTTP ? http(m, step, display) : null;
+    String target = kind == Pipeline.SensorKind.HTTP ? http.url() : string(m, k);
+    if (target == null || target.isBlank()) {
+      throw WeirException.project(display, m.lineOf(k), "Sensor step '" + step + "': '" + k + ":' must not be empty");
+    }
+    if (kind == Pipeline.SensorKind.SOURCE_FRESHNESS && !target.matches("[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*")) {
+      throw WeirException.project(display, m.lineOf(k), "Sensor step '" + step + "': 'source_freshness' names a source table as "
+          + "source_name.table_name, not '" + target + "'");
+    }
+    Duration poke = m.containsKey("poke_interval") ? duration(m, "poke_interval") : DEFAULT_POKE;
+    Duration timeout = m.containsKey("timeout") ? duration(m, "timeout") : DEFAULT_SENSOR_TIMEOUT;
+    if (poke.isZero() || timeout.isZero()) {
+      throw WeirException.project(display, m.lineOf(poke.isZero() ? "poke_interval" : "timeout"), "Sensor step '" + step
+          + "': poke_interval and timeout must be longer than zero");
+    }
+    return new Pipeline.Sensor(kind, target, m.containsKey("step") ? string(m, "step") : null, http,
+        m.containsKey("body_contains") ? string(m, "body_contains") : null, poke, timeout);
   }
 
   private static Pipeline.Http http(Yaml.YMap sm, String step, String display) {
@@ -388,6 +443,7 @@ public final class PipelineLoader {
     for (Pipeline p : all.values()) {
       List<String> c = new ArrayList<>();
       for (Pipeline.Step s : p.steps()) {
+        if (s.kind() == Pipeline.Kind.SENSOR && s.sensor().what() == Pipeline.SensorKind.PIPELINE) checkSensorReference(all, p, s);
         if (s.kind() != Pipeline.Kind.PIPELINE) continue;
         if (!all.containsKey(s.command())) {
           throw WeirException.project(p.file(), s.line(), "Step '" + s.name() + "' runs pipeline '" + s.command() + "', which does not exist."
@@ -403,6 +459,22 @@ public final class PipelineLoader {
       int line = p.steps().stream().filter(s -> s.kind() == Pipeline.Kind.PIPELINE && s.command().equals(cycle.get(1)))
           .mapToInt(Pipeline.Step::line).findFirst().orElse(1);
       throw WeirException.project(p.file(), line, "Pipelines run each other in a cycle: " + String.join(" -> ", cycle));
+    }
+  }
+
+  /** A pipeline sensor must name an existing pipeline (not its own) and, when it names a step, one of that pipeline's steps. */
+  private static void checkSensorReference(Map<String, Pipeline> all, Pipeline p, Pipeline.Step s) {
+    String other = s.sensor().target();
+    Pipeline o = all.get(other);
+    if (o == null) {
+      throw WeirException.project(p.file(), s.line(), "Sensor step '" + s.name() + "' waits for pipeline '" + other + "', which does not exist."
+          + Suggest.didYouMean(other, all.keySet()));
+    }
+    if (o == p) throw WeirException.project(p.file(), s.line(), "Sensor step '" + s.name() + "' waits for its own pipeline (use depends_on_past)");
+    String st = s.sensor().step();
+    if (st != null && o.step(st) == null) {
+      throw WeirException.project(p.file(), s.line(), "Sensor step '" + s.name() + "' waits for step '" + st + "' of pipeline '" + other
+          + "', which has no such step." + Suggest.didYouMean(st, o.steps().stream().map(Pipeline.Step::name).toList()));
     }
   }
 }

@@ -74,6 +74,7 @@ public final class PipelineExecutor implements AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("weir-timer"));
   private final Random random = new Random();
   private volatile HttpClient http;
+  private final Sensors sensors;
   private final Set<Run> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
@@ -86,6 +87,7 @@ public final class PipelineExecutor implements AutoCloseable {
     this.projectDir = projectDir.toAbsolutePath().normalize();
     this.pipelines = pipelines;
     this.weir = weir;
+    this.sensors = new Sensors(this.projectDir, store, () -> this.pipelines, this::httpClient, weir);
   }
 
   /** The outcome of a run: SUCCESS or FAILED, or null when this process stopped working on it (lease lost, graceful stop). */
@@ -675,6 +677,13 @@ public final class PipelineExecutor implements AutoCloseable {
     synchronized void suspend() {
       suspended = true;
       for (Pool pool : new HashSet<>(pools.values())) pool.forget(this);
+      for (Attempt a : new ArrayList<>(active.values())) {
+        if (a.step.kind() == Pipeline.Kind.SENSOR) {
+          // a sensor has nothing to finish: it stops now and looks again from the start when the run resumes
+          drainStopped.add(a.step.name());
+          a.stop(DRAINED + "; the sensor waits again when the run resumes, without using up a retry");
+        }
+      }
     }
 
     /** The graceful stop's deadline passed: stop what still runs (recorded up_for_retry, not counted as a try). */
@@ -739,6 +748,9 @@ public final class PipelineExecutor implements AutoCloseable {
 
   /** What a try came to. */
   record Outcome(boolean ok, Integer exitCode, String error) {
+    /** A sensor's condition does not hold yet: the try goes on with another poke later. */
+    static final Outcome PENDING = new Outcome(false, null, "pending");
+
     static Outcome success(Integer exitCode) { return new Outcome(true, exitCode, null); }
 
     static Outcome failure(Integer exitCode, String error) { return new Outcome(false, exitCode, error); }
@@ -756,6 +768,11 @@ public final class PipelineExecutor implements AutoCloseable {
     private Process process;
     private String stoppedBecause;
     private boolean over;
+    /** A sensor's next poke, while it waits between pokes (no thread is held then). */
+    private ScheduledFuture<?> nextPoke;
+    private long nextPokeMillis;
+    private int pokes;
+    private String lastSeen;
 
     Attempt(Run run, Pipeline.Step step, int tryNumber, Path log, String relLog, Instant started) {
       this.run = run;
@@ -770,6 +787,8 @@ public final class PipelineExecutor implements AutoCloseable {
     public void run() {
       boolean stoppedEarly;
       synchronized (this) {
+        if (over) return;
+        nextPoke = null;
         thread = Thread.currentThread();
         stoppedEarly = stoppedBecause != null;
       }
@@ -795,6 +814,15 @@ public final class PipelineExecutor implements AutoCloseable {
         }
       }
       synchronized (this) {
+        if (o == Outcome.PENDING) {
+          thread = null;
+          Thread.interrupted();
+          if (stoppedBecause == null) {
+            // wait for the next poke on the timer: no thread is held until then
+            nextPoke = timer.schedule(() -> workers.execute(this), nextPokeMillis, TimeUnit.MILLISECONDS);
+            return;
+          }
+        }
         over = true;
         if (stoppedBecause != null) o = Outcome.failure(o.exitCode(), stoppedBecause);
       }
@@ -825,6 +853,7 @@ public final class PipelineExecutor implements AutoCloseable {
       stoppedBecause = why;
       if (process != null) killTree(process);
       else if (thread != null) thread.interrupt();
+      else if (nextPoke != null && nextPoke.cancel(false)) workers.execute(this); // a sensor between pokes ends now
     }
 
     private synchronized boolean attach(Process p) {
@@ -843,7 +872,35 @@ public final class PipelineExecutor implements AutoCloseable {
         case WEIR -> weirStep();
         case HTTP -> httpStep();
         case PIPELINE -> pipelineStep();
+        case SENSOR -> sensorPoke();
       };
+    }
+
+    /** One look at the sensor's condition: success when it holds, failure when the sensor's timeout has passed, else PENDING. */
+    private Outcome sensorPoke() throws Exception {
+      Pipeline.Sensor s = step.sensor();
+      Map<String, String> env = new LinkedHashMap<>(run.req.envVars());
+      env.put("WEIR_RUN_ID", String.valueOf(run.id));
+      env.put("WEIR_TRY_NUMBER", String.valueOf(tryNumber));
+      pokes++;
+      Sensors.Poke p = sensors.poke(s, run.req, env, log);
+      if (p.met()) {
+        appendLog("[weir] poke " + pokes + ": " + p.seen() + ": condition met\n");
+        return Outcome.success(null);
+      }
+      if (!p.seen().equals(lastSeen)) appendLog("[weir] poke " + pokes + ": " + p.seen() + "\n"); // only changes: a day of pokes stays short
+      Instant deadline = started.plus(s.timeout());
+      Instant now = Instant.now();
+      if (!now.isBefore(deadline)) {
+        return Outcome.failure(null, "sensor timed out after " + human(s.timeout()) + " (" + pokes + " pokes; last: " + p.seen() + ")");
+      }
+      if (lastSeen == null) {
+        run.listener.stepWaiting(run.id, step.name(), "sensor waiting: " + p.seen() + " (poke every " + human(s.pokeInterval())
+            + ", timeout " + human(s.timeout()) + ")");
+      }
+      lastSeen = p.seen();
+      nextPokeMillis = Math.max(1, Math.min(s.pokeInterval().toMillis(), Duration.between(now, deadline).toMillis()));
+      return Outcome.PENDING;
     }
 
     private Outcome shell() throws Exception {

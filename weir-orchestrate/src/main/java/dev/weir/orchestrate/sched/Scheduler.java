@@ -98,6 +98,7 @@ public final class Scheduler implements AutoCloseable {
   private boolean woken;
   private volatile boolean stopping;
   private int startedLastPass;
+  private volatile dev.weir.orchestrate.alert.Alerter alerter;
 
   private record Held(long runId, String pipeline, Fence fence, PipelineExecutor.Handle handle) {}
 
@@ -151,6 +152,12 @@ public final class Scheduler implements AutoCloseable {
   public Map<String, Pipeline> pipelines() { return pipelines; }
 
   public PipelineExecutor executor() { return executor; }
+
+  /**
+   * Has each pass send {@code late} alerts through {@code a} (intervals not succeeded by their end plus late_after,
+   * on this scheduler's clock). Run events reach the alerter through the listener given to the constructor.
+   */
+  public void setAlerter(dev.weir.orchestrate.alert.Alerter a) { this.alerter = a; }
 
   /** Runs the loop until {@link #stop()}, then stops gracefully (see {@link PipelineExecutor#drain}) and gives its leases up. */
   public void run() {
@@ -305,6 +312,8 @@ public final class Scheduler implements AutoCloseable {
         next = min(next, toReal(t.nextDue, now, real));
       }
     }
+    dev.weir.orchestrate.alert.Alerter a = alerter;
+    if (a != null) next = min(next, toReal(a.checkLate(pipelines.values(), now), now, real));
     return next;
   }
 

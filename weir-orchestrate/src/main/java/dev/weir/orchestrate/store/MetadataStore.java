@@ -73,6 +73,19 @@ public interface MetadataStore extends AutoCloseable {
   /** The lease row of a resource, if it was ever taken. */
   Optional<Lease> lease(String resource);
 
+  // ------------------------------------------------------------------ alerts
+
+  /**
+   * Records that the alert {@code event} (e.g. "late") of the interval starting at {@code intervalStart} of
+   * {@code pipeline} is being sent, unless it was recorded before (by this or another process): one insert that does
+   * nothing on conflict (table {@code alert_sent}, migration V3).
+   *
+   * @return true when this call recorded it (send it), false when it was already recorded (don't)
+   */
+  default boolean markAlertSent(String pipeline, String event, Instant intervalStart, Instant at) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record sent alerts yet (table alert_sent, migration V3)");
+  }
+
   @Override
   void close();
 }

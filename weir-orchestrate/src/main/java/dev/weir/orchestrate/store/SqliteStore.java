@@ -298,6 +298,20 @@ public final class SqliteStore implements MetadataStore {
   }
 
   @Override
+  public synchronized boolean markAlertSent(String pipeline, String event, Instant intervalStart, Instant at) {
+    try (PreparedStatement ps = conn.prepareStatement("insert into alert_sent (pipeline, event, interval_start, sent_at) values (?, ?, ?, ?) "
+        + "on conflict (pipeline, event, interval_start) do nothing")) {
+      ps.setString(1, pipeline);
+      ps.setString(2, event);
+      ps.setString(3, text(intervalStart));
+      ps.setString(4, text(at));
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw fail("recording the " + event + " alert of " + pipeline, e);
+    }
+  }
+
+  @Override
   public synchronized Optional<PipelineRun> run(long runId) {
     List<PipelineRun> r = queryRuns("select * from pipeline_run where id = ?", runId);
     return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));
