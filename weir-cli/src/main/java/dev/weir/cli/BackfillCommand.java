@@ -8,7 +8,7 @@ import dev.weir.orchestrate.alert.Alerter;
 import dev.weir.orchestrate.exec.PipelineExecutor;
 import dev.weir.orchestrate.sched.Backfill;
 import dev.weir.orchestrate.sched.Scheduler;
-import dev.weir.orchestrate.store.SqliteStore;
+import dev.weir.orchestrate.store.MetadataStore;
 import java.time.Instant;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -58,7 +58,7 @@ final class BackfillCommand extends OrchestrateCommand {
     SchedulerCommand.Printer printer = new SchedulerCommand.Printer(out);
     Backfill.Summary s;
     Map<String, String> env = Common.env();
-    try (SqliteStore store = store();
+    try (MetadataStore store = store();
          PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(env));
          Alerter alerter = new Alerter(store, project(), () -> all, env::get, printer::alert)) {
       alerter.check(p);

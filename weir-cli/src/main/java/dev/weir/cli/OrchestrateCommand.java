@@ -4,6 +4,8 @@ import dev.weir.core.WeirException;
 import dev.weir.core.util.Secrets;
 import dev.weir.orchestrate.Pipeline;
 import dev.weir.orchestrate.PipelineLoader;
+import dev.weir.orchestrate.store.MetadataStore;
+import dev.weir.orchestrate.store.PostgresStore;
 import dev.weir.orchestrate.store.SqliteStore;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
@@ -30,6 +32,11 @@ abstract class OrchestrateCommand implements Callable<Integer> {
 
   @Option(names = "--project-dir", description = "The folder holding pipelines/ (default: the current folder).")
   Path projectDir;
+
+  @Option(names = "--metadata-store", paramLabel = "URL|FILE", description = "Where runs are recorded: an SQLite file (default "
+      + STORE_FILE + ") or a PostgreSQL JDBC URL (jdbc:postgresql://host:5432/db?user=weir; password from "
+      + "WEIR_METADATA_STORE_PASSWORD). Default: $WEIR_METADATA_STORE, else the SQLite file.")
+  String metadataStore;
 
   @Option(names = {"-d", "--debug"}, description = "Print stack traces of errors.")
   boolean debug;
@@ -66,8 +73,45 @@ abstract class OrchestrateCommand implements Callable<Integer> {
         + " Pipelines: " + String.join(", ", all.keySet()));
   }
 
-  SqliteStore store() { return new SqliteStore(project().resolve(STORE_FILE)); }
+  /** {@code --metadata-store}, else {@code WEIR_METADATA_STORE}, else null (the project's SQLite file). */
+  private String storeSetting() {
+    String where = metadataStore != null ? metadataStore : Common.env().get("WEIR_METADATA_STORE");
+    return where == null || where.isBlank() ? null : where;
+  }
 
+  /** The store as messages name it (a file relative to the project, or a URL without credentials). */
+  String storeName() {
+    String where = storeSetting();
+    return where == null ? STORE_FILE : where.startsWith("jdbc:") ? PostgresStore.display(where) : where;
+  }
+
+  /** Whether the store is an SQLite file that does not exist yet (so there is nothing to read and nothing to create). */
+  boolean storeMissing() {
+    String where = storeSetting();
+    if (where != null && where.startsWith("jdbc:")) return false;
+    return !java.nio.file.Files.exists(project().resolve(where == null ? STORE_FILE : where));
+  }
+
+  /**
+   * The metadata store: {@code --metadata-store}, else {@code WEIR_METADATA_STORE}, else the project's SQLite file. A
+   * {@code jdbc:postgresql:} URL opens the PostgreSQL store (password from {@code WEIR_METADATA_STORE_PASSWORD}, never
+   * from the command line); anything else is an SQLite file path, relative to the project.
+   */
+  MetadataStore store() {
+    Map<String, String> env = Common.env();
+    String where = storeSetting();
+    if (where == null) return new SqliteStore(project().resolve(STORE_FILE));
+    if (where.startsWith("jdbc:postgresql:")) {
+      if (where.toLowerCase(java.util.Locale.ROOT).matches(".*[?&]password=.*")) {
+        throw WeirException.usage("The metadata store URL holds a password: put it in WEIR_METADATA_STORE_PASSWORD instead");
+      }
+      return new PostgresStore(where, null, env.get("WEIR_METADATA_STORE_PASSWORD"));
+    }
+    if (where.startsWith("jdbc:") || where.startsWith("postgres")) {
+      throw WeirException.usage("Unsupported metadata store '" + PostgresStore.display(where) + "': use a file path (SQLite) or jdbc:postgresql://host:port/db");
+    }
+    return new SqliteStore(project().resolve(where));
+  }
   /**
    * Runs {@code weir:} steps in this process through {@link Main#run(Map, String...)}, with the calling command's
    * environment plus the step's variables; what the command prints goes to the step's log file.

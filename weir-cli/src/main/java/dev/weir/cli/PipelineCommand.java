@@ -8,7 +8,7 @@ import dev.weir.orchestrate.alert.Alerter;
 import dev.weir.orchestrate.exec.PipelineExecutor;
 import dev.weir.orchestrate.exec.RunListener;
 import dev.weir.orchestrate.exec.RunRequest;
-import dev.weir.orchestrate.store.SqliteStore;
+import dev.weir.orchestrate.store.MetadataStore;
 import dev.weir.orchestrate.store.State;
 import dev.weir.orchestrate.store.StepRun;
 import java.time.Duration;
@@ -93,7 +93,7 @@ final class PipelineCommand implements Runnable {
       RunRequest req = RunRequest.manual(p, ld, values, Instant.now());
       Map<String, String> env = Common.env();
       Printer printer = new Printer(p);
-      try (SqliteStore store = store();
+      try (MetadataStore store = store();
            PipelineExecutor ex = new PipelineExecutor(store, project(), all, weirInvoker(env));
            Alerter alerter = new Alerter(store, project(), () -> all, env::get, m -> printer.line("ALERT", m))) {
         alerter.check(p); // a missing env_var of an alert target stops the trigger before anything runs

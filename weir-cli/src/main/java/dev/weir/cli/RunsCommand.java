@@ -2,9 +2,8 @@ package dev.weir.cli;
 
 import dev.weir.core.WeirException;
 import dev.weir.orchestrate.store.PipelineRun;
-import dev.weir.orchestrate.store.SqliteStore;
+import dev.weir.orchestrate.store.MetadataStore;
 import dev.weir.orchestrate.store.StepRun;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,12 +24,12 @@ final class RunsCommand extends OrchestrateCommand {
 
   @Override
   int execute() {
-    if (!Files.exists(project().resolve(STORE_FILE))) {
-      out.println("No runs yet (" + STORE_FILE + " does not exist).");
+    if (storeMissing()) {
+      out.println("No runs yet (" + storeName() + " does not exist).");
       return 0;
     }
     List<PipelineRun> runs;
-    try (SqliteStore store = store()) {
+    try (MetadataStore store = store()) {
       runs = store.runs(pipeline, Math.max(1, limit));
     }
     if (runs.isEmpty()) {
@@ -57,9 +56,9 @@ final class RunsCommand extends OrchestrateCommand {
 
     @Override
     int execute() {
-      if (!Files.exists(project().resolve(STORE_FILE))) throw WeirException.usage("No run " + id + ": " + STORE_FILE + " does not exist yet");
-      try (SqliteStore store = store()) {
-        PipelineRun r = store.run(id).orElseThrow(() -> WeirException.usage("No run " + id + " in " + STORE_FILE + " (see weir runs)"));
+      if (storeMissing()) throw WeirException.usage("No run " + id + ": " + storeName() + " does not exist yet");
+      try (MetadataStore store = store()) {
+        PipelineRun r = store.run(id).orElseThrow(() -> WeirException.usage("No run " + id + " in " + storeName() + " (see weir runs)"));
         out.println("Run " + r.id() + " of pipeline " + r.pipeline() + ": " + r.state().dbName());
         out.println("  trigger:       " + r.trigger() + (r.parentRunId() == null ? "" : " (parent run " + r.parentRunId() + ")"));
         out.println("  logical date:  " + r.logicalDate());
@@ -99,11 +98,11 @@ final class RunsCommand extends OrchestrateCommand {
 
     @Override
     int execute() throws Exception {
-      if (!Files.exists(project().resolve(STORE_FILE))) throw WeirException.usage("No run " + id + ": " + STORE_FILE + " does not exist yet");
+      if (storeMissing()) throw WeirException.usage("No run " + id + ": " + storeName() + " does not exist yet");
       java.util.Map<String, dev.weir.orchestrate.Pipeline> all = pipelines();
-      try (SqliteStore store = store();
+      try (MetadataStore store = store();
            dev.weir.orchestrate.exec.PipelineExecutor ex = new dev.weir.orchestrate.exec.PipelineExecutor(store, project(), all, weirInvoker(Common.env()))) {
-        PipelineRun r = store.run(id).orElseThrow(() -> WeirException.usage("No run " + id + " in " + STORE_FILE + " (see weir runs)"));
+        PipelineRun r = store.run(id).orElseThrow(() -> WeirException.usage("No run " + id + " in " + storeName() + " (see weir runs)"));
         dev.weir.orchestrate.Pipeline p = pipeline(all, r.pipeline());
         for (String s : steps) {
           if (p.step(s) == null) {

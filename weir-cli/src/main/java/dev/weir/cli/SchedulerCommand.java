@@ -5,7 +5,7 @@ import dev.weir.orchestrate.PipelineLoader;
 import dev.weir.orchestrate.alert.Alerter;
 import dev.weir.orchestrate.exec.RunRequest;
 import dev.weir.orchestrate.sched.Scheduler;
-import dev.weir.orchestrate.store.SqliteStore;
+import dev.weir.orchestrate.store.MetadataStore;
 import dev.weir.orchestrate.store.State;
 import dev.weir.orchestrate.store.StepRun;
 import java.io.PrintStream;
@@ -51,7 +51,7 @@ final class SchedulerCommand extends OrchestrateCommand {
     CountDownLatch finished = new CountDownLatch(1);
     Map<String, String> env = Common.env();
     Scheduler[] made = new Scheduler[1];
-    try (SqliteStore store = store();
+    try (MetadataStore store = store();
          Alerter alerter = new Alerter(store, project(), () -> made[0].pipelines(), env::get, printer::alert);
          Scheduler s = new Scheduler(project(), store, Clock.systemUTC(), opt, weirInvoker(env), alerter.around(printer))) {
       made[0] = s;

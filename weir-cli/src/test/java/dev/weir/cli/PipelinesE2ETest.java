@@ -159,4 +159,17 @@ class PipelinesE2ETest {
     assertThat(p.read("target/runs/1/load/1.log")).contains("events");
     assertThat(p.read("report-ran")).isNotBlank();
   }
+
+  @Test
+  void runsAreRecordedInAPostgresMetadataStoreWhenOneIsGiven(@TempDir Path tmp) {
+    TestProject p = project(tmp);
+    String url = "jdbc:postgresql://localhost:" + SharedPostgres.get().getPort() + "/postgres?user=postgres&currentSchema=meta_pipes";
+    p.run("pipeline", "trigger", "daily", "--logical-date", "2024-01-31", "--metadata-store", url).ok();
+    p.env.put("WEIR_METADATA_STORE", url);
+    assertThat(p.run("runs", "show", "1").ok().out()).contains("Run 1 of pipeline daily: success").containsPattern("report\\s+1\\s+success");
+    assertThat(p.dir.resolve("target/weir_meta.sqlite")).doesNotExist();
+    TestProject.Result bad = p.run("runs", "--metadata-store", "jdbc:postgresql://localhost:1/x?user=u&password=hunter2");
+    bad.exits(2);
+    assertThat(bad.err()).contains("holds a password").doesNotContain("hunter2");
+  }
 }

@@ -3,6 +3,8 @@ package dev.weir.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weir.orchestrate.store.PipelineRun;
+import dev.weir.orchestrate.store.MetadataStore;
+import dev.weir.orchestrate.store.PostgresStore;
 import dev.weir.orchestrate.store.SqliteStore;
 import dev.weir.orchestrate.store.State;
 import dev.weir.orchestrate.store.StepRun;
@@ -20,6 +22,8 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code weir scheduler} as real child processes ({@code java -cp <test class path> dev.weir.cli.Main scheduler}) on one
@@ -29,6 +33,16 @@ import org.junit.jupiter.api.io.TempDir;
 class SchedulerE2ETest {
   @TempDir
   Path dir;
+  /** The PostgreSQL metadata store's URL when a test runs on it (schedulers get it as WEIR_METADATA_STORE), else null: SQLite. */
+  String pgUrl;
+
+  /** Switches this test to a PostgreSQL metadata store (its own schema on the shared server) when {@code kind} says so. */
+  private void useStore(String kind) {
+    if (kind.equals("postgres")) {
+      pgUrl = "jdbc:postgresql://localhost:" + SharedPostgres.get().getPort() + "/postgres?user=postgres&currentSchema=sched_"
+          + Long.toHexString(System.nanoTime());
+    }
+  }
 
   private final List<Process> children = new ArrayList<>();
 
@@ -66,6 +80,7 @@ class SchedulerE2ETest {
     Path log = Files.createTempFile(dir, "scheduler-", ".out");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).directory(dir.toFile());
     pb.environment().putAll(env);
+    if (pgUrl != null) pb.environment().put("WEIR_METADATA_STORE", pgUrl);
     pb.environment().put("NO_COLOR", "1");
     Process p = pb.start();
     children.add(p);
@@ -102,16 +117,18 @@ class SchedulerE2ETest {
     return "schedule: {cron: \"* * * * *\", catchup: true, start_date: \"" + start + "\", end_date: \"" + start.plus(n - 1, ChronoUnit.MINUTES) + "\"}\n";
   }
 
-  private SqliteStore store() { return new SqliteStore(dir.resolve("target/weir_meta.sqlite")); }
+  private MetadataStore store() {
+    return pgUrl != null ? new PostgresStore(pgUrl, null, null) : new SqliteStore(dir.resolve("target/weir_meta.sqlite"));
+  }
 
   private List<PipelineRun> runs(String pipeline) {
-    try (SqliteStore s = store()) {
+    try (MetadataStore s = store()) {
       return s.keyedRuns(pipeline);
     }
   }
 
   private List<String> tries(long runId, String step) {
-    try (SqliteStore s = store()) {
+    try (MetadataStore s = store()) {
       return s.steps(runId).stream().filter(r -> r.step().equals(step))
           .map(r -> r.tryNumber() + " " + r.state().dbName() + (r.error() == null ? "" : " " + r.error())).toList();
     }
@@ -160,8 +177,10 @@ class SchedulerE2ETest {
     assertThat(tries(run1, "s2").get(1)).isEqualTo("2 success");
   }
 
-  @Test
-  void aSchedulerFrozenPastItsLeaseNeitherRunsNorRecordsTheIntervalAfterAnotherTookItOver() throws Exception {
+  @ParameterizedTest(name = "{0} store")
+  @ValueSource(strings = {"sqlite", "postgres"})
+  void aSchedulerFrozenPastItsLeaseNeitherRunsNorRecordsTheIntervalAfterAnotherTookItOver(String storeKind) throws Exception {
+    useStore(storeKind);
     write("pipelines/once.yml", everyMinute(1) + """
         retries: 1
         retry_delay: 100ms

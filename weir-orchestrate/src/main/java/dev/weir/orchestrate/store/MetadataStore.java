@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where runs are recorded: an embedded SQLite file by default ({@link SqliteStore}); a PostgreSQL store with
- * the same schema and migrations comes later. Implementations are safe to call from many threads.
+ * Where runs are recorded: an embedded SQLite file by default ({@link SqliteStore}), or PostgreSQL for teams
+ * ({@link PostgresStore}), with the same schema and migrations ({@link JdbcStore}). Implementations are safe to call from many threads.
  */
 public interface MetadataStore extends AutoCloseable {
   /** Records a new run (state queued) with a queued row per step; returns the run's id. */
