@@ -74,7 +74,8 @@ final class RunsCommand extends OrchestrateCommand {
         for (StepRun s : store.steps(id)) {
           rows.add(List.of(s.step(), String.valueOf(s.tryNumber()), s.state().dbName(), seconds(s.seconds()),
               s.exitCode() == null ? "" : String.valueOf(s.exitCode()), s.error() == null ? "" : s.error(),
-              s.logPath() == null ? "" : s.logPath()));
+              s.logPath() == null ? "" : java.nio.file.Files.exists(project().resolve(s.logPath())) ? s.logPath()
+                  : s.logPath() + " (removed)"));
         }
         table(rows);
       }

@@ -42,10 +42,15 @@ final class SchedulerCommand extends OrchestrateCommand {
       description = "How often pipelines/*.yml are checked for changes (default ${DEFAULT-VALUE}).")
   String reloadInterval;
 
+  @Option(names = "--log-retention", paramLabel = "DURATION", defaultValue = "30d",
+      description = "Step logs of runs that ended longer ago are removed (checked hourly; 0 keeps them forever; default ${DEFAULT-VALUE}).")
+  String logRetention;
+
   @Override
   int execute() throws Exception {
     Scheduler.Options opt = Scheduler.Options.defaults().withDrainTimeout(duration("--drain-timeout", drainTimeout))
-        .withLeaseTtl(duration("--lease-ttl", leaseTtl)).withReloadInterval(duration("--reload-interval", reloadInterval));
+        .withLeaseTtl(duration("--lease-ttl", leaseTtl)).withReloadInterval(duration("--reload-interval", reloadInterval))
+        .withLogRetention(duration("--log-retention", logRetention));
     if (opt.leaseTtl().toMillis() < 300) throw WeirException.usage("--lease-ttl must be at least 300ms");
     Printer printer = new Printer(out);
     CountDownLatch finished = new CountDownLatch(1);

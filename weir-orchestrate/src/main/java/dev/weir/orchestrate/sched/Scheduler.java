@@ -4,6 +4,7 @@ import dev.weir.core.WeirException;
 import dev.weir.orchestrate.Pipeline;
 import dev.weir.orchestrate.PipelineLoader;
 import dev.weir.orchestrate.Schedule;
+import dev.weir.orchestrate.exec.LogRetention;
 import dev.weir.orchestrate.exec.PipelineExecutor;
 import dev.weir.orchestrate.exec.RunListener;
 import dev.weir.orchestrate.exec.RunRequest;
@@ -53,15 +54,20 @@ public final class Scheduler implements AutoCloseable {
    * @param reloadInterval how often the pipeline files' modification times are checked (also the longest sleep)
    * @param owner this scheduler's name in the lease table
    */
-  public record Options(Duration leaseTtl, Duration drainTimeout, Duration reloadInterval, String owner) {
+  public record Options(Duration leaseTtl, Duration drainTimeout, Duration reloadInterval, String owner, Duration logRetention) {
     /** 30 s leases, 60 s drain, files checked every 2 s, owner {@code <host>:<pid>:<random>}. */
-    public static Options defaults() { return new Options(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(2), defaultOwner()); }
+    public static Options defaults() {
+      return new Options(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(2), defaultOwner(), Duration.ofDays(30));
+    }
 
-    public Options withLeaseTtl(Duration d) { return new Options(d, drainTimeout, reloadInterval, owner); }
+    public Options withLeaseTtl(Duration d) { return new Options(d, drainTimeout, reloadInterval, owner, logRetention); }
 
-    public Options withDrainTimeout(Duration d) { return new Options(leaseTtl, d, reloadInterval, owner); }
+    public Options withDrainTimeout(Duration d) { return new Options(leaseTtl, d, reloadInterval, owner, logRetention); }
 
-    public Options withReloadInterval(Duration d) { return new Options(leaseTtl, drainTimeout, d, owner); }
+    public Options withReloadInterval(Duration d) { return new Options(leaseTtl, drainTimeout, d, owner, logRetention); }
+
+    /** How long step logs of finished runs are kept (null or zero: forever). */
+    public Options withLogRetention(Duration d) { return new Options(leaseTtl, drainTimeout, reloadInterval, owner, d); }
   }
 
   /** Hears runs and steps (as {@link RunListener}) and the scheduler's own news. */
@@ -85,6 +91,9 @@ public final class Scheduler implements AutoCloseable {
   private final MetadataStore store;
   private final Clock clock;
   private final Options opt;
+  /** How often old step logs are looked for. */
+  static final Duration PRUNE_EVERY = Duration.ofHours(1);
+  private Instant nextPrune;
   private final Listener listener;
   private final PipelineExecutor executor;
   private final RunListener events;
@@ -226,6 +235,16 @@ public final class Scheduler implements AutoCloseable {
     if (nextReloadCheck == null || !real.isBefore(nextReloadCheck)) {
       nextReloadCheck = real.plus(opt.reloadInterval());
       maybeReload();
+    }
+    if (opt.logRetention() != null && !opt.logRetention().isZero() && (nextPrune == null || !real.isBefore(nextPrune))) {
+      nextPrune = real.plus(PRUNE_EVERY);
+      try {
+        int n = LogRetention.prune(projectDir, store, opt.logRetention(), real);
+        if (n > 0) listener.info("removed the step logs of " + n + " run" + (n == 1 ? "" : "s") + " that ended more than "
+            + opt.logRetention().toDays() + " days ago");
+      } catch (IOException | RuntimeException e) {
+        listener.info("could not remove old step logs: " + e.getMessage());
+      }
     }
     Instant next = nextReloadCheck;
     if (!held.isEmpty()) {
