@@ -130,7 +130,7 @@ class MetadataStoreTest {
          ResultSet rs = c.createStatement().executeQuery("select version from flyway_schema_history where version is not null and success order by installed_rank")) {
       List<String> versions = new ArrayList<>();
       while (rs.next()) versions.add(rs.getString(1));
-      assertThat(versions).containsExactly("1", "2", "3");
+      assertThat(versions).containsExactly("1", "2", "3", "4");
     }
   }
 
@@ -229,6 +229,35 @@ class MetadataStoreTest {
     assertThat(Files.readAllLines(dir.resolve("out"))).containsExactly("a", "b");
     try (JdbcStore store = stores.open()) {
       assertThat(store.steps(id)).extracting(x -> x.step() + ":" + x.state().dbName()).containsExactly("a:success", "b:success");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aPoolsSlotsAreSharedByProcessesOnTheSameStore(Kind kind) throws Exception {
+    Stores stores = new Stores(kind);
+    Files.createDirectories(dir.resolve("pipelines"));
+    Files.writeString(dir.resolve("pipelines/pools.yml"), "pools:\n  source_db: 2\n");
+    StringBuilder y = new StringBuilder("max_parallel: 10\nsteps:\n");
+    for (int i = 0; i < 4; i++) y.append("  - {name: q").append(i).append(", pool: source_db, shell: '").append(SchedulerTest.timed("spans", "0.4")).append("'}\n");
+    Files.writeString(dir.resolve("pipelines/load.yml"), y.toString());
+    Map<String, Pipeline> all = PipelineLoader.load(dir);
+    Pipeline p = all.get("load");
+    // two executors on two connections: two schedulers' worth of processes sharing the store
+    try (JdbcStore s1 = stores.open(); JdbcStore s2 = stores.open();
+         PipelineExecutor e1 = new PipelineExecutor(s1, dir, all, null); PipelineExecutor e2 = new PipelineExecutor(s2, dir, all, null)) {
+      e1.setPools(Map.of("source_db", 2));
+      e2.setPools(Map.of("source_db", 2));
+      PipelineExecutor.Handle h1 = e1.start(p, RunRequest.manual(p, Instant.parse("2024-03-01T00:00:00Z"), Map.of(), Instant.now()), null, RunListener.NONE);
+      PipelineExecutor.Handle h2 = e2.start(p, RunRequest.manual(p, Instant.parse("2024-03-02T00:00:00Z"), Map.of(), Instant.now()), null, RunListener.NONE);
+      assertThat(h1.done().get(60, java.util.concurrent.TimeUnit.SECONDS).state()).isEqualTo(State.SUCCESS);
+      assertThat(h2.done().get(60, java.util.concurrent.TimeUnit.SECONDS).state()).isEqualTo(State.SUCCESS);
+    }
+    assertThat(Files.readAllLines(dir.resolve("spans")).stream().filter(l -> l.startsWith("start"))).hasSize(8);
+    assertThat(SchedulerTest.maxOverlap(dir.resolve("spans"))).as("8 steps, 2 slots across both processes").isEqualTo(2);
+    try (Connection c = stores.raw(); ResultSet rs = c.createStatement().executeQuery("select count(*) from pool_slots")) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("every slot given back").isZero();
     }
   }
 }

@@ -76,6 +76,8 @@ public final class PipelineExecutor implements AutoCloseable {
   private volatile HttpClient http;
   private final Sensors sensors;
   private final Set<Run> active = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** This process among those sharing the store (pool slots are renewed per owner). */
+  private final String owner = ProcessHandle.current().pid() + "@" + hostName() + ":" + Long.toHexString(new Random().nextLong());
 
   /**
    * @param projectDir the project (shell steps run in it; logs go under its target/runs)
@@ -269,12 +271,17 @@ public final class PipelineExecutor implements AutoCloseable {
 
   // ------------------------------------------------------------------ pools
 
-  /** Named slots shared by the steps of all runs of this executor; a waiting step holds no thread. */
+  /**
+   * Named slots shared by the steps of all runs of every process on the metadata store: a running step holds a row in
+   * the store's {@code pool_slots} (renewed while it runs, expiring if this process dies). Waiting steps queue here, in
+   * order, holding no thread; they are looked at again when a slot of this process is given back, and every
+   * {@link #POOL_RECHECK} for slots other processes gave back.
+   */
   private final class Pool {
     final String name;
     int slots;
-    int used;
     final ArrayDeque<Object[]> waiters = new ArrayDeque<>(); // {Run, step name}
+    ScheduledFuture<?> recheck;
 
     Pool(String name, int slots) {
       this.name = name;
@@ -288,30 +295,69 @@ public final class PipelineExecutor implements AutoCloseable {
 
     /** Takes a slot, or queues the step to be granted one later (then {@link Run#poolGranted} is called). */
     synchronized boolean acquire(Run run, String step) {
-      if (used < slots && waiters.isEmpty()) {
-        used++;
-        return true;
-      }
+      if (waiters.isEmpty() && take(run, step)) return true;
       waiters.add(new Object[] {run, step});
+      scheduleRecheck();
       return false;
     }
 
-    synchronized void release() {
-      used--;
+    private boolean take(Run run, String step) {
+      boolean got = store.takePoolSlot(name, slots, run.id + ":" + step, owner, Instant.now(), POOL_TTL);
+      if (got) renewPoolSlotsPeriodically();
+      return got;
+    }
+
+    synchronized void release(Run run, String step) {
+      store.releasePoolSlot(name, run.id + ":" + step);
       grantWaiters();
     }
 
     synchronized void forget(Run run) { waiters.removeIf(w -> w[0] == run); }
 
     private void grantWaiters() {
-      while (used < slots && !waiters.isEmpty()) {
-        Object[] w = waiters.poll();
-        used++;
-        Run r = (Run) w[0];
-        String step = (String) w[1];
-        workers.execute(() -> r.poolGranted(step, this));
+      try {
+        while (!waiters.isEmpty()) {
+          Object[] w = waiters.peek();
+          Run r = (Run) w[0];
+          String step = (String) w[1];
+          if (!take(r, step)) break;
+          waiters.poll();
+          workers.execute(() -> r.poolGranted(step, this));
+        }
+      } catch (RuntimeException e) {
+        // the store could not be asked now: look again at the next recheck
+      }
+      if (!waiters.isEmpty()) scheduleRecheck();
+    }
+
+    private void scheduleRecheck() {
+      if (recheck == null || recheck.isDone()) {
+        recheck = timer.schedule(() -> workers.execute(() -> {
+          synchronized (this) {
+            grantWaiters();
+          }
+        }), POOL_RECHECK.toMillis(), TimeUnit.MILLISECONDS);
       }
     }
+  }
+
+  /** How long a pool slot lives without renewal (a process that dies gives its slots back after this). */
+  static final Duration POOL_TTL = Duration.ofSeconds(60);
+  /** How often waiting steps look for slots other processes gave back. */
+  static final Duration POOL_RECHECK = Duration.ofSeconds(1);
+  private ScheduledFuture<?> poolRenewal;
+
+  /** Renews this process's pool slots a few times per TTL, from the first slot taken on. */
+  private synchronized void renewPoolSlotsPeriodically() {
+    if (poolRenewal != null) return;
+    long every = POOL_TTL.toMillis() / 3;
+    poolRenewal = timer.scheduleAtFixedRate(() -> {
+      try {
+        store.renewPoolSlots(owner, Instant.now(), POOL_TTL);
+      } catch (RuntimeException e) {
+        // next time; slots last a whole TTL
+      }
+    }, every, every, TimeUnit.MILLISECONDS);
   }
 
   private Pool pool(String name) {
@@ -545,7 +591,7 @@ public final class PipelineExecutor implements AutoCloseable {
     synchronized void poolGranted(String name, Pool pool) {
       poolWaiting.remove(name);
       if (cancelled || lost || done.isDone() || states.get(name) != State.QUEUED) {
-        pool.release();
+        pool.release(this, name);
         return;
       }
       poolHeld.put(name, pool);
@@ -581,7 +627,7 @@ public final class PipelineExecutor implements AutoCloseable {
       running--;
       active.remove(a.step.name());
       Pool held = poolHeld.remove(a.step.name());
-      if (held != null) held.release();
+      if (held != null) held.release(this, a.step.name());
       if (lost) return;
       Pipeline.Step step = a.step;
       Instant ended = Instant.now();
@@ -1068,6 +1114,14 @@ public final class PipelineExecutor implements AutoCloseable {
     StringWriter w = new StringWriter();
     t.printStackTrace(new PrintWriter(w));
     return w.toString();
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "localhost";
+    }
   }
 
   private static ThreadFactory daemon(String prefix) {

@@ -305,6 +305,63 @@ public abstract class JdbcStore implements MetadataStore {
   }
 
   @Override
+  public synchronized boolean takePoolSlot(String pool, int slots, String holder, String owner, Instant now, java.time.Duration ttl) {
+    try {
+      conn.setAutoCommit(false);
+      lockPool(pool);
+      int n;
+      try (PreparedStatement ps = conn.prepareStatement("insert into pool_slots (pool, holder, owner, expires_at) select ?, ?, ?, ? where "
+          + "(select count(*) from pool_slots where pool = ? and holder <> ? and expires_at > ?) < ? "
+          + "on conflict (pool, holder) do update set owner = excluded.owner, expires_at = excluded.expires_at")) {
+        ps.setString(1, pool);
+        ps.setString(2, holder);
+        ps.setString(3, owner);
+        ps.setLong(4, now.plus(ttl).toEpochMilli());
+        ps.setString(5, pool);
+        ps.setString(6, holder);
+        ps.setLong(7, now.toEpochMilli());
+        ps.setInt(8, slots);
+        n = ps.executeUpdate();
+      }
+      conn.commit();
+      return n == 1;
+    } catch (SQLException e) {
+      rollback();
+      throw fail("taking a slot of pool " + pool, e);
+    } finally {
+      autoCommit();
+    }
+  }
+
+  /**
+   * Serializes slot takers of one pool inside the current transaction. SQLite needs nothing (the conditional insert is
+   * one statement under its single write lock); PostgreSQL locks the pool's row in {@code pool_locks}.
+   */
+  protected void lockPool(String pool) throws SQLException {}
+
+  @Override
+  public synchronized void releasePoolSlot(String pool, String holder) {
+    try (PreparedStatement ps = conn.prepareStatement("delete from pool_slots where pool = ? and holder = ?")) {
+      ps.setString(1, pool);
+      ps.setString(2, holder);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw fail("giving back a slot of pool " + pool, e);
+    }
+  }
+
+  @Override
+  public synchronized void renewPoolSlots(String owner, Instant now, java.time.Duration ttl) {
+    try (PreparedStatement ps = conn.prepareStatement("update pool_slots set expires_at = ? where owner = ?")) {
+      ps.setLong(1, now.plus(ttl).toEpochMilli());
+      ps.setString(2, owner);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw fail("renewing pool slots", e);
+    }
+  }
+
+  @Override
   public synchronized Optional<PipelineRun> run(long runId) {
     List<PipelineRun> r = queryRuns("select * from pipeline_run where id = ?", runId);
     return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));

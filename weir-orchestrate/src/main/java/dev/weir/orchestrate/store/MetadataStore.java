@@ -86,6 +86,22 @@ public interface MetadataStore extends AutoCloseable {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record sent alerts yet (table alert_sent, migration V3)");
   }
 
+  // ------------------------------------------------------------------ pool slots (shared by every process on the store)
+
+  /**
+   * Takes a slot of {@code pool} for {@code holder} (a step of a run) when fewer than {@code slots} live slots are held
+   * by others; a slot {@code holder} already has is renewed. Atomic across processes.
+   *
+   * @return whether the holder has the slot now
+   */
+  boolean takePoolSlot(String pool, int slots, String holder, String owner, Instant now, java.time.Duration ttl);
+
+  /** Gives a slot back. */
+  void releasePoolSlot(String pool, String holder);
+
+  /** Extends every slot {@code owner} holds to {@code now + ttl} (a holder that stops renewing loses its slots at expiry). */
+  void renewPoolSlots(String owner, Instant now, java.time.Duration ttl);
+
   @Override
   void close();
 }

@@ -48,6 +48,18 @@ public final class PostgresStore extends JdbcStore {
   }
 
   @Override
+  protected void lockPool(String pool) throws SQLException {
+    try (java.sql.PreparedStatement ps = conn.prepareStatement("insert into pool_locks (pool) values (?) on conflict do nothing")) {
+      ps.setString(1, pool);
+      ps.executeUpdate();
+    }
+    try (java.sql.PreparedStatement ps = conn.prepareStatement("select pool from pool_locks where pool = ? for update")) {
+      ps.setString(1, pool);
+      ps.executeQuery().close();
+    }
+  }
+
+  @Override
   protected String fenced() {
     return "(? is null or exists (select 1 from leases where resource = ? and token = ? for share))";
   }

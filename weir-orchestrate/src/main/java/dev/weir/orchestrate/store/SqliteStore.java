@@ -32,7 +32,11 @@ public final class SqliteStore extends JdbcStore {
     try {
       Files.createDirectories(file.getParent());
       migrate(url, null, null, "sqlite", null, file.toString());
-      Connection conn = DriverManager.getConnection(url);
+      // transactions take the write lock when they begin: a transaction that read first and wrote later could
+      // otherwise fail at once with SQLITE_BUSY when another process wrote in between (WAL mode does not wait there)
+      org.sqlite.SQLiteConfig cfg = new org.sqlite.SQLiteConfig();
+      cfg.setTransactionMode(org.sqlite.SQLiteConfig.TransactionMode.IMMEDIATE);
+      Connection conn = DriverManager.getConnection(url, cfg.toProperties());
       try (Statement st = conn.createStatement()) {
         st.execute("pragma busy_timeout = 10000");
         st.execute("pragma journal_mode = wal");
