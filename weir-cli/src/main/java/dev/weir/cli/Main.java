@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     subcommands = {DebugCommand.class, ParseCommand.class, CompileCommand.class, RunCommand.class, SeedCommand.class,
         TestCommand.class, SnapshotCommand.class, BuildCommand.class, ListCommand.class, ShowCommand.class, RunOperationCommand.class,
         CleanCommand.class, InitCommand.class, DocsCommand.class, DepsCommand.class, RetryCommand.class, SourceCommand.class, PipelineCommand.class,
-        RunsCommand.class, SchedulerCommand.class, BackfillCommand.class, IngestCommand.class, ExportCommand.class, StreamCommand.class, CommandLine.HelpCommand.class},
+        RunsCommand.class, SchedulerCommand.class, BackfillCommand.class, IngestCommand.class, ExportCommand.class, StreamCommand.class, CdcCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:a node or test failed", "2:an error before anything ran (project, profile, usage)"})
 public final class Main implements Runnable {

@@ -78,6 +78,27 @@ record ColumnType(Kind kind, int precision, int scale) {
     };
   }
 
+  /**
+   * The kind for a MariaDB (or MySQL) column: unsigned integers take the next wider kind (BIGINT
+   * UNSIGNED: DECIMAL(20,0)), YEAR is a SMALLINT (not the driver's DATE of January 1st), TIMESTAMP
+   * is an instant (TIMESTAMPTZ; the connection reads it in UTC); the rest as {@link #fromJdbc}.
+   */
+  static ColumnType fromMariaDb(int sqlType, String typeName, int precision, int scale) {
+    String tn = typeName == null ? "" : typeName.toUpperCase(Locale.ROOT);
+    if (tn.endsWith(" UNSIGNED")) {
+      switch (tn.substring(0, tn.length() - " UNSIGNED".length())) {
+        case "TINYINT" -> { return of(Kind.SMALLINT); }
+        case "SMALLINT", "MEDIUMINT" -> { return of(Kind.INTEGER); }
+        case "INT", "INTEGER" -> { return BIGINT; }
+        case "BIGINT" -> { return new ColumnType(Kind.DECIMAL, 20, 0); }
+        default -> { }
+      }
+    }
+    if (tn.equals("YEAR")) return of(Kind.SMALLINT);
+    if (tn.equals("TIMESTAMP")) return of(Kind.TIMESTAMPTZ);
+    return fromJdbc(sqlType, typeName, precision, scale, false);
+  }
+
   /** The DDL name on a warehouse of type {@code engineType} ("duckdb", "postgres"). */
   String ddl(String engineType) {
     boolean pg = "postgres".equals(engineType);
@@ -144,6 +165,10 @@ record ColumnType(Kind kind, int precision, int scale) {
         long l;
         if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) l = ((Number) v).longValue();
         else if (v instanceof BigDecimal b) l = b.stripTrailingZeros().longValueExact();
+        else if (v instanceof java.math.BigInteger b) {
+          if (b.bitLength() > 63) throw new IllegalArgumentException(b + " is out of range for " + this);
+          l = b.longValue();
+        }
         else if (v instanceof Number n) {
           double d = n.doubleValue();
           if (d != Math.rint(d)) throw new IllegalArgumentException("'" + v + "' is not a whole number");
@@ -153,11 +178,14 @@ record ColumnType(Kind kind, int precision, int scale) {
         return checkRange(l);
       }
       case DECIMAL -> {
-        BigDecimal b = v instanceof BigDecimal bd ? bd : v instanceof Number n && !(v instanceof Double || v instanceof Float)
-            ? BigDecimal.valueOf(n.longValue()) : new BigDecimal(v.toString());
+        BigDecimal b = v instanceof BigDecimal bd ? bd : v instanceof java.math.BigInteger bi ? new BigDecimal(bi)
+            : v instanceof Number n && !(v instanceof Double || v instanceof Float) ? BigDecimal.valueOf(n.longValue())
+            : new BigDecimal(v.toString());
         return fitDecimal(b);
       }
       case DOUBLE -> {
+        // A float as the double it prints as (3.14, not 3.140000104904175), like the COPY text path.
+        if (v instanceof Float f) return f.isInfinite() || f.isNaN() ? f.doubleValue() : Double.parseDouble(f.toString());
         if (v instanceof Number n) return n.doubleValue();
         return castText(v.toString());
       }

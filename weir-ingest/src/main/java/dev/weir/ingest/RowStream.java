@@ -45,12 +45,14 @@ final class RowStream implements Iterable<Object[]>, AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stop;
   private int running;
+  private final SourceDb db;
 
   /** How to map one source row: source column i goes to staging column {@code target[i]} cast to {@code types[i]}. */
   record Plan(List<String> sourceColumns, int[] target, ColumnType[] types, int width, int[] keyColumns) {}
 
   /** Starts one reader thread per select (each runs on its own connection). */
   RowStream(SourceDb db, List<String> selects, Plan plan, int fetchSize) {
+    this.db = db;
     running = selects.size();
     int k = 0;
     for (String sql : selects) {
@@ -69,7 +71,7 @@ final class RowStream implements Iterable<Object[]>, AutoCloseable {
   private void readAll(SourceDb db, String sql, Plan plan, int fetchSize, int part) {
     try (Connection c = db.open()) {
       if (db.postgres) copyRead(c, sql, plan, part);
-      else jdbcRead(c, sql, plan, fetchSize, part);
+      else jdbcRead(c, sql, plan, fetchSize, part, db.mariadb);
     } catch (Throwable e) {
       failure.compareAndSet(null, e);
     } finally {
@@ -87,12 +89,24 @@ final class RowStream implements Iterable<Object[]>, AutoCloseable {
     }
   }
 
-  private void jdbcRead(Connection c, String sql, Plan plan, int fetchSize, int part) throws SQLException {
+  /**
+   * Reads through JDBC. From MariaDB, dates, times and timestamps are read as the server's text:
+   * the driver's java.sql objects would pass through the JVM's time zone, wrap TIME values past
+   * 24 hours and turn YEAR into a date; the text casts exactly (or fails as a bad row, e.g. a zero date).
+   */
+  private void jdbcRead(Connection c, String sql, Plan plan, int fetchSize, int part, boolean mariadb) throws SQLException {
     c.setAutoCommit(false); // Postgres and others stream only outside autocommit
     try (Statement st = c.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
       st.setFetchSize(fetchSize);
       try (ResultSet rs = st.executeQuery(sql)) {
         int n = plan.sourceColumns().size();
+        boolean[] asText = new boolean[n];
+        if (mariadb) {
+          for (int i = 0; i < n; i++) {
+            int t = rs.getMetaData().getColumnType(i + 1);
+            asText[i] = t == java.sql.Types.DATE || t == java.sql.Types.TIME || t == java.sql.Types.TIMESTAMP;
+          }
+        }
         Object[] raw = new Object[n];
         Object[][] batch = new Object[BATCH][];
         int b = 0;
@@ -100,7 +114,7 @@ final class RowStream implements Iterable<Object[]>, AutoCloseable {
         while (rs.next()) {
           if (stop) return;
           rowNo++;
-          for (int i = 0; i < n; i++) raw[i] = rs.getObject(i + 1);
+          for (int i = 0; i < n; i++) raw[i] = asText[i] ? rs.getString(i + 1) : rs.getObject(i + 1);
           Object[] row = castRow(raw, plan, rowNo, part);
           if (row == null) continue;
           batch[b++] = row;
@@ -348,7 +362,12 @@ final class RowStream implements Iterable<Object[]>, AutoCloseable {
     if (t == null) return;
     stop = true;
     if (t instanceof WeirException w) throw w;
-    throw WeirException.runtime("Reading the source failed: " + Secrets.mask(String.valueOf(t.getMessage())), t);
+    // The driver's own words and, when it says more, the root cause (e.g. the server closed the socket).
+    String msg = String.valueOf(t.getMessage());
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    if (root != t && root.getMessage() != null && !msg.contains(root.getMessage())) msg += ": " + root.getMessage();
+    throw WeirException.runtime("Reading " + Secrets.mask(db.url) + " failed (" + db.file + ":" + db.line + "): " + Secrets.mask(msg), t);
   }
 
   @Override

@@ -31,6 +31,8 @@ final class SourceDb {
   private final Map<String, String> properties;
   final boolean postgres;
   final boolean sqlite;
+  /** MariaDB or MySQL (jdbc:mariadb: or jdbc:mysql:): databases are JDBC catalogs, TIMESTAMP is read in UTC. */
+  final boolean mariadb;
   final String file;
   final int line;
 
@@ -51,6 +53,7 @@ final class SourceDb {
     }
     this.postgres = url.startsWith("jdbc:postgresql:");
     this.sqlite = url.startsWith("jdbc:sqlite:");
+    this.mariadb = url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:");
   }
 
   private String render(String s, Function<String, String> env, boolean secret) {
@@ -67,7 +70,10 @@ final class SourceDb {
     return out.toString();
   }
 
-  /** A new connection; read-only and, for Postgres, in UTC with ISO dates (what the COPY parser reads). */
+  /**
+   * A new connection; for Postgres in UTC with ISO dates (what the COPY parser reads), for MariaDB
+   * in UTC (its TIMESTAMP columns then read as UTC wall-clock text).
+   */
   Connection open() {
     Properties p = new Properties();
     p.putAll(properties);
@@ -78,6 +84,10 @@ final class SourceDb {
       if (postgres) {
         try (Statement st = c.createStatement()) {
           st.execute("set time zone 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set intervalstyle = 'iso_8601'");
+        }
+      } else if (mariadb) {
+        try (Statement st = c.createStatement()) {
+          st.execute("set time_zone = '+00:00'");
         }
       }
       return c;
@@ -106,14 +116,18 @@ final class SourceDb {
          ResultSet rs = st.executeQuery("select * from (" + select + ") weir_q where 1 = 0")) {
       ResultSetMetaData md = rs.getMetaData();
       for (int i = 1; i <= md.getColumnCount(); i++) {
-        out.add(new SourceColumn(md.getColumnLabel(i), ColumnType.fromJdbc(md.getColumnType(i), md.getColumnTypeName(i),
-            md.getPrecision(i), md.getScale(i), sqlite)));
+        out.add(new SourceColumn(md.getColumnLabel(i), mariadb
+            ? ColumnType.fromMariaDb(md.getColumnType(i), md.getColumnTypeName(i), md.getPrecision(i), md.getScale(i))
+            : ColumnType.fromJdbc(md.getColumnType(i), md.getColumnTypeName(i), md.getPrecision(i), md.getScale(i), sqlite)));
       }
     }
     return out;
   }
 
-  /** The primary key columns of {@code table} ("schema.table" or "table"), empty when it has none. */
+  /**
+   * The primary key columns of {@code table} ("schema.table" or "table"), empty when it has none.
+   * On MariaDB the schema is the database (a JDBC catalog; none: the connection's own).
+   */
   List<String> primaryKey(Connection c, String table) throws SQLException {
     String[] parts = table.split("\\.");
     String schema = parts.length > 1 ? parts[parts.length - 2] : null;
@@ -121,7 +135,8 @@ final class SourceDb {
     DatabaseMetaData md = c.getMetaData();
     java.util.TreeMap<Integer, String> keys = new java.util.TreeMap<>();
     for (String candidate : List.of(name, name.toLowerCase(Locale.ROOT), name.toUpperCase(Locale.ROOT))) {
-      try (ResultSet rs = md.getPrimaryKeys(null, schema, candidate)) {
+      try (ResultSet rs = mariadb ? md.getPrimaryKeys(schema != null ? schema : c.getCatalog(), null, candidate)
+          : md.getPrimaryKeys(null, schema, candidate)) {
         while (rs.next()) keys.put(rs.getInt("KEY_SEQ"), rs.getString("COLUMN_NAME"));
       }
       if (!keys.isEmpty()) break;
@@ -129,15 +144,20 @@ final class SourceDb {
     return new ArrayList<>(keys.values());
   }
 
-  /** Tables matching a LIKE pattern ("schema.prefix_%" or "prefix_%"), as "schema.table" (or "table"), sorted. */
+  /**
+   * Tables matching a LIKE pattern ("schema.prefix_%" or "prefix_%"), as "schema.table" (or "table"),
+   * sorted. On MariaDB the schema is the database (none: the connection's own, never all of them).
+   */
   List<String> tables(Connection c, String pattern) throws SQLException {
     int dot = pattern.lastIndexOf('.');
     String schema = dot > 0 ? pattern.substring(0, dot) : null;
     String name = dot > 0 ? pattern.substring(dot + 1) : pattern;
     List<String> out = new ArrayList<>();
-    try (ResultSet rs = c.getMetaData().getTables(null, schema, name, new String[] {"TABLE", "VIEW"})) {
+    String[] kinds = {"TABLE", "VIEW"};
+    try (ResultSet rs = mariadb ? c.getMetaData().getTables(schema != null ? schema : c.getCatalog(), null, name, kinds)
+        : c.getMetaData().getTables(null, schema, name, kinds)) {
       while (rs.next()) {
-        String s = rs.getString("TABLE_SCHEM");
+        String s = mariadb ? (schema == null ? null : rs.getString("TABLE_CAT")) : rs.getString("TABLE_SCHEM");
         String t = rs.getString("TABLE_NAME");
         if (sqlite && t.startsWith("sqlite_")) continue;
         out.add(s == null || s.isEmpty() || sqlite ? t : s + "." + t);
@@ -147,8 +167,21 @@ final class SourceDb {
     return out;
   }
 
-  /** Postgres' estimate of a table's rows (pg_class.reltuples), or -1. */
+  /** Postgres' estimate of a table's rows (pg_class.reltuples), MariaDB's (information_schema.tables), or -1. */
   long estimateRows(Connection c, String table) {
+    if (mariadb) {
+      int dot = table.lastIndexOf('.');
+      try (var ps = c.prepareStatement("select table_rows from information_schema.tables where table_schema = coalesce(?, database())"
+          + " and table_name = ?")) {
+        ps.setString(1, dot > 0 ? table.substring(0, dot) : null);
+        ps.setString(2, table.substring(dot + 1));
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : -1;
+        }
+      } catch (SQLException e) {
+        return -1;
+      }
+    }
     if (!postgres) return -1;
     try (var ps = c.prepareStatement("select reltuples::bigint from pg_class where oid = ?::regclass")) {
       ps.setString(1, table);

@@ -421,7 +421,8 @@ final class TableLoad {
       }
       case TIMESTAMPTZ -> {
         OffsetDateTime o = ColumnType.parseTimestampTz(mark).minusSeconds(lookbackSeconds);
-        return "'" + tsText(o.withOffsetSameInstant(java.time.ZoneOffset.UTC).toLocalDateTime()) + "+00:00'";
+        // MariaDB has no offsets in literals; its connection is in UTC.
+        return "'" + tsText(o.withOffsetSameInstant(java.time.ZoneOffset.UTC).toLocalDateTime()) + (db.mariadb ? "'" : "+00:00'");
       }
       case DATE -> { return "'" + LocalDate.parse(mark.substring(0, 10)).minusDays(lookbackSeconds / 86400) + "'"; }
       default -> { return "'" + mark.replace("'", "''") + "'"; }

@@ -38,6 +38,21 @@ class ColumnTypeTest {
   }
 
   @Test
+  void mapsMariaDbTypesAndCastsTheDriversValuesExactly() {
+    assertThat(ColumnType.fromMariaDb(java.sql.Types.BIGINT, "BIGINT UNSIGNED", 20, 0)).isEqualTo(ColumnType.parse("DECIMAL(20,0)"));
+    assertThat(ColumnType.fromMariaDb(java.sql.Types.INTEGER, "INTEGER UNSIGNED", 10, 0)).isEqualTo(ColumnType.BIGINT);
+    assertThat(ColumnType.fromMariaDb(java.sql.Types.SMALLINT, "SMALLINT UNSIGNED", 5, 0)).isEqualTo(ColumnType.parse("INTEGER"));
+    assertThat(ColumnType.fromMariaDb(java.sql.Types.DATE, "YEAR", 4, 0)).isEqualTo(ColumnType.parse("SMALLINT"));
+    assertThat(ColumnType.fromMariaDb(java.sql.Types.TIMESTAMP, "TIMESTAMP", 26, 6)).isEqualTo(ColumnType.parse("TIMESTAMPTZ"));
+    assertThat(ColumnType.fromMariaDb(java.sql.Types.TIMESTAMP, "DATETIME", 26, 6)).isEqualTo(ColumnType.TIMESTAMP);
+    java.math.BigInteger max = new java.math.BigInteger("18446744073709551615");
+    assertThat(ColumnType.parse("DECIMAL(20,0)").cast(max)).isEqualTo(new BigDecimal(max));
+    assertThatThrownBy(() -> ColumnType.BIGINT.cast(max)).hasMessageContaining("out of range for BIGINT");
+    assertThat(ColumnType.BIGINT.cast(java.math.BigInteger.valueOf(-5))).isEqualTo(-5L);
+    assertThat(ColumnType.parse("DOUBLE").cast(3.14f)).isEqualTo(3.14);
+  }
+
+  @Test
   void castsBytesLikeText() {
     byte[] b = "x|-42|12.345|2024-01-02 03:04:05.5|2024-01-02 03:04:05+00|t|1e3|junk".getBytes(StandardCharsets.UTF_8);
     assertThat(ColumnType.BIGINT.castBytes(b, 2, 5)).isEqualTo(-42L);

@@ -36,7 +36,7 @@ public final class StreamSources implements SourceProvider {
         if (m.get("topic_pattern") != null) meta.put("topic_pattern", m.get("topic_pattern"));
         String source = m.get("source_name") == null ? DEFAULT_SOURCE : String.valueOf(m.get("source_name"));
         out.add(new Provided(source, String.valueOf(name), dot < 0 ? null : t.substring(0, dot), t.substring(dot + 1),
-            m.get("description") == null ? "" : String.valueOf(m.get("description")), shown, m.line, "weir-stream", meta));
+            m.get("description") == null ? "" : String.valueOf(m.get("description")), "", shown, m.line, "weir-stream", meta));
       }
     }
     return out;

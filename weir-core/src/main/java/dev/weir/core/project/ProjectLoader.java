@@ -189,6 +189,7 @@ public final class ProjectLoader {
         s.path = p.file();
         s.fqn = List.of(pkg, p.sourceName(), p.table());
         s.description = p.description() == null ? "" : p.description();
+        s.sourceDescription = p.sourceDescription() == null ? "" : p.sourceDescription();
         s.loader = p.loader();
         s.identifier = p.identifier();
         s.schema = p.schema() != null ? p.schema() : req.target().schema();

@@ -24,13 +24,15 @@ public interface SourceProvider {
    * @param table       the table's name in the source
    * @param schema      the schema it lands in, or null for the target's schema
    * @param identifier  the relation's name in the warehouse
-   * @param description free text (may be empty)
+   * @param description the table's description (may be empty)
+   * @param sourceDescription the source's description (may be empty)
    * @param file        the file declaring it, relative to the project (for messages and the manifest)
    * @param line        the line of its declaration
    * @param loader      what keeps it loaded (the manifest's {@code loader}), e.g. "weir-stream"
    * @param meta        extra facts for the manifest's {@code meta} (e.g. the topics)
    */
-  record Provided(String sourceName, String table, String schema, String identifier, String description, String file, int line,
+  record Provided(String sourceName, String table, String schema, String identifier, String description, String sourceDescription,
+      String file, int line,
       String loader, Map<String, Object> meta) {}
 
   /** The providers on the class path. */

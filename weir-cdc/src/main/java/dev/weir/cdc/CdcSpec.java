@@ -1,0 +1,52 @@
+package dev.weir.cdc;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * One change-data-capture source as declared in {@code cdc/*.yml}: a Postgres database whose tables
+ * are captured (snapshot, then changes through logical replication with pgoutput) and merged into
+ * warehouse tables of the same names. Built by {@link CdcSpecs}.
+ *
+ * @param name         the source's name (unique in the project; also Debezium's engine name and topic prefix)
+ * @param file         the file it was declared in (for messages)
+ * @param line         the line of its declaration
+ * @param connector    the connector: {@code postgres}
+ * @param host         database host
+ * @param port         database port
+ * @param database     database name
+ * @param user         user (needs the REPLICATION attribute, or superuser)
+ * @param password     password (from an environment variable only; registered for masking)
+ * @param tables       tables to capture as {@code schema.table} (empty when {@code tablePattern} is set)
+ * @param tablePattern a regular expression over {@code schema.table}, or null
+ * @param targetSchema the warehouse schema the tables land in
+ * @param snapshot     whether tables are first read whole
+ * @param softDelete   keep deleted rows, flagged {@code _weir_deleted = true}
+ * @param history      also keep {@code <table>_history}: every change, in source order
+ * @param slot         the replication slot
+ * @param publication  the publication
+ * @param maxBatch     at most this many changes per warehouse transaction
+ */
+public record CdcSpec(String name, String file, int line, String connector, String host, int port, String database,
+                      String user, String password, List<String> tables, Pattern tablePattern, String targetSchema,
+                      Snapshot snapshot, boolean softDelete, boolean history, String slot, String publication, int maxBatch) {
+
+  /** When the tables are read whole. */
+  public enum Snapshot { INITIAL, NEVER }
+
+  /** Debezium's {@code table.include.list}: the named tables, anchored, or the pattern. */
+  public String includeList() {
+    if (tablePattern != null) return tablePattern.pattern();
+    StringBuilder sb = new StringBuilder();
+    for (String t : tables) {
+      if (sb.length() > 0) sb.append(',');
+      sb.append(t.replace(".", "\\."));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "CdcSpec[" + name + " " + connector + "://" + host + ":" + port + "/" + database + " -> " + targetSchema + "]";
+  }
+}
