@@ -232,4 +232,46 @@ class StreamE2ETest {
     assertThat(got).hasSize(5).allMatch(g -> g.contains("|payments/") && g.contains("invalid JSON"));
     assertThat(got.get(0)).startsWith("p3|oops 3|payments/3|invalid JSON");
   }
+  @Test
+  void recordsFailingARowCheckGoToTheDeadLettersNamingTheCheck(@TempDir Path dir) throws Exception {
+    broker.createTopic("readings", 2);
+    List<String[]> msgs = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      String temp = i % 25 == 0 ? "-300" : String.valueOf(i % 40);   // 8 readings below absolute zero
+      String unit = i % 50 == 7 ? "\"F\"" : "\"C\"";                   // 4 in the wrong unit
+      String sensor = i == 99 ? "null" : "\"s" + (i % 5) + "\"";      // no sensor: the rest of the record is fine
+      msgs.add(new String[] {"r" + i, "{\"id\": " + i + ", \"sensor\": " + sensor + ", \"temp\": " + temp + ", \"unit\": " + unit + "}"});
+    }
+    broker.produce("readings", msgs);
+    TestProject p = TestProject.create(dir, "checking", "");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("streams/readings.yml", "name: readings\n" + kafka() + """
+        topics: [readings]
+        schema: {id: bigint, sensor: varchar, temp: double, unit: varchar}
+        checks:
+          - {name: above_absolute_zero, expression: "temp >= -273.15"}
+          - "unit = 'C'"
+          - {name: has_sensor_when_hot, expression: "temp < 39 or sensor is not null"}
+        transform: select id, sensor, temp from batch
+        target: raw.readings
+        dead_letter: {max_fraction: 0.2}
+        """);
+    p.run("stream", "run", "--until-caught-up").exits(0);
+    // 200 - 8 - 4 = 188 rows; record 99 (temp 19, no sensor) meets every check
+    assertThat(p.rows("select count(*), min(temp), count(sensor) from raw.readings")).containsExactly("188|0.0|187");
+    assertThat(p.rows("select error, count(*) from raw.weir_dead_letters group by 1 order by 1")).containsExactly(
+        "check above_absolute_zero failed: temp >= -273.15|8", "check failed: unit = 'C'|4");
+
+    // a check over a column the batch does not have stops the stream with the reason, committing nothing
+    p.file("streams/readings_b.yml", "name: readings_b\n" + kafka() + """
+        topics: [readings]
+        schema: {id: bigint, sensor: varchar, temp: double, unit: varchar}
+        checks: ["humidity < 100"]
+        target: raw.readings_b
+        """);
+    TestProject.Result bad = p.run("stream", "run", "readings_b", "--until-caught-up");
+    bad.exits(1);
+    assertThat(bad.out() + bad.err()).contains("Stream 'readings_b': a check does not run on the batch's columns").contains("humidity");
+    assertThat(p.relationExists("raw", "readings_b")).isFalse();
+  }
 }

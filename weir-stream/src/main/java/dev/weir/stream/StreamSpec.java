@@ -28,11 +28,18 @@ import java.util.regex.Pattern;
  * @param threads      consumer threads (0: one per partition, at most 4)
  * @param startFrom    where a partition with no stored offset starts: earliest or latest
  * @param avro         the Avro schema and framing (format avro only), else null
+ * @param checks       row checks: SQL conditions each decoded record must meet, else it goes to the dead letters
  */
 public record StreamSpec(
     String name, String file, int line, Kafka kafka, List<String> topics, Pattern topicPattern, Format format, Csv csv,
     Map<String, ColumnKind.Declared> columns, String transform, String target, Mode mode, List<String> key,
-    String eventTime, Trigger trigger, DeadLetter deadLetter, int threads, String startFrom, Avro avro) {
+    String eventTime, Trigger trigger, DeadLetter deadLetter, int threads, String startFrom, Avro avro, List<Check> checks) {
+
+  /**
+   * A row check: {@code expression} is a SQL condition over the batch's columns (as decoded, before the transform);
+   * a record for which it is false is a dead letter naming the check. Null counts as met, as in a CHECK constraint.
+   */
+  public record Check(String name, String expression) {}
 
   /** Record value formats. */
   public enum Format { JSON, CSV, STRING, BYTES, AVRO }

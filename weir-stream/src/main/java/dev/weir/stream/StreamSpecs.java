@@ -32,7 +32,7 @@ public final class StreamSpecs {
 
   private static final Set<String> TOP_KEYS = Set.of("name", "description", "kafka", "topics", "topic", "topic_pattern",
       "format", "csv", "schema", "transform", "target", "mode", "key", "event_time", "trigger", "dead_letter", "threads",
-      "start_from", "source_name", "avro");
+      "start_from", "source_name", "avro", "checks");
   private static final Set<String> KAFKA_KEYS = Set.of("bootstrap_servers", "group_id", "security_protocol",
       "sasl_mechanism", "sasl_username", "sasl_password", "sasl_jaas_config", "ssl_truststore_location",
       "ssl_truststore_password", "ssl_keystore_location", "ssl_keystore_password", "ssl_key_password", "properties");
@@ -43,6 +43,7 @@ public final class StreamSpecs {
   private static final Set<String> DEAD_LETTER_KEYS = Set.of("relation", "max_fraction", "topic");
   private static final Set<String> CSV_KEYS = Set.of("delimiter");
   private static final Set<String> AVRO_KEYS = Set.of("schema_file", "framing");
+  private static final Set<String> CHECK_KEYS = Set.of("name", "expression");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern RELATION = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern ENV_VAR_TEMPLATE = Pattern.compile("\\{\\{\\s*env_var\\(\\s*['\"]([^'\"]+)['\"]\\s*\\)\\s*}}");
@@ -321,7 +322,37 @@ public final class StreamSpecs {
     if (!start.equals("earliest") && !start.equals("latest")) throw WeirException.project(file, m.lineOf("start_from"), "start_from must be earliest or latest");
     return new StreamSpec(name, file, m.line, new StreamSpec.Kafka(bootstrap, group, props), List.copyOf(topics), pattern,
         format, csv, columns, transform, target, mode, List.copyOf(key), eventTime,
-        new StreamSpec.Trigger(maxRecords, maxBytes, maxInterval), new StreamSpec.DeadLetter(dlRelation, maxFraction, dlTopic), threads, start, avro);
+        new StreamSpec.Trigger(maxRecords, maxBytes, maxInterval), new StreamSpec.DeadLetter(dlRelation, maxFraction, dlTopic), threads, start, avro, checks(m, name, file));
+  }
+
+  /** {@code checks:} a list of {@code {name: ..., expression: ...}} or of bare SQL conditions (named by themselves). */
+  private static List<StreamSpec.Check> checks(Yaml.YMap m, String stream, String file) {
+    if (m.get("checks") == null) return List.of();
+    if (!(m.get("checks") instanceof Yaml.YList list)) {
+      throw WeirException.project(file, m.lineOf("checks"), "Stream '" + stream + "': 'checks' is a list of {name, expression} (SQL conditions each record must meet)");
+    }
+    List<StreamSpec.Check> out = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      Object o = list.get(i);
+      String name;
+      String expr;
+      if (o instanceof Yaml.YMap cm) {
+        checkKeys(cm, CHECK_KEYS, file, "check");
+        expr = cm.get("expression") == null ? null : String.valueOf(cm.get("expression")).strip();
+        name = cm.get("name") == null ? expr : String.valueOf(cm.get("name"));
+      } else {
+        expr = o == null ? null : String.valueOf(o).strip();
+        name = expr;
+      }
+      if (expr == null || expr.isEmpty()) throw WeirException.project(file, list.lineOf(i), "Stream '" + stream + "': a check needs an 'expression:' (a SQL condition)");
+      if (expr.endsWith(";") || expr.toLowerCase(Locale.ROOT).matches("(?s)^\\s*(select|with)\\b.*")) {
+        throw WeirException.project(file, list.lineOf(i), "Stream '" + stream + "': check '" + name + "' must be a condition such as 'amount >= 0', not a query");
+      }
+      if (!names.add(name)) throw WeirException.project(file, list.lineOf(i), "Stream '" + stream + "': two checks are named '" + name + "'");
+      out.add(new StreamSpec.Check(name, expr));
+    }
+    return List.copyOf(out);
   }
 
   /** The {@code avro:} settings: the schema file (relative to the project), read and parsed now, and the framing. */

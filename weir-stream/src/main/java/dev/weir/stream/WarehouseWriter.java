@@ -311,13 +311,14 @@ final class WarehouseWriter implements AutoCloseable {
     st.writeLock.lock();
     try {
       mark = System.nanoTime();
-      boolean staged = spec.transform() != null || spec.mode() == StreamSpec.Mode.UPSERT;
+      boolean staged = spec.transform() != null || spec.mode() == StreamSpec.Mode.UPSERT || !spec.checks().isEmpty();
       if (!staged) {
         align(columns);
         lap(b, BatchReport.ALIGN, mark);
         return commit(b, () -> load(st.target, columns, rows, b.file), BatchReport.LOAD, total, b.rowCount, bad);
       }
       loadStage(columns, rows, b.file);
+      if (!spec.checks().isEmpty()) applyChecks(b, bad);
       mark = lap(b, BatchReport.LOAD, mark);
       String output = outputSql();
       List<ColumnInfo> outCols = describe(output);
@@ -345,6 +346,55 @@ final class WarehouseWriter implements AutoCloseable {
       }
     } finally {
       st.writeLock.unlock();
+    }
+  }
+
+  /**
+   * Runs the stream's row checks over the staged batch: records failing one become dead letters naming the check (the
+   * first that fails), and leave the stage. Stops the stream when the batch's bad records then pass the threshold.
+   *
+   * The batch's Java rows (kept when there is a transform, to bisect its failures) lose those records too.
+   */
+  private void applyChecks(Prepared b, List<Bad> bad) {
+    StringBuilder failed = new StringBuilder("case");
+    StringBuilder any = new StringBuilder();
+    for (StreamSpec.Check c : spec.checks()) {
+      String not = "not coalesce((" + c.expression() + "), true)";
+      failed.append(" when ").append(not).append(" then ").append(d.stringLiteral(c.name()));
+      if (any.length() > 0) any.append(" or ");
+      any.append(not);
+    }
+    failed.append(" end");
+    String stageName = d.render(stage);
+    QueryResult r;
+    try {
+      r = s.query("select _kafka_topic, _kafka_partition, _kafka_offset, " + failed + " from " + stageName + " where " + any, -1);
+    } catch (RuntimeException e) {
+      throw new StreamStoppedException("Stream '" + spec.name() + "': a check does not run on the batch's columns: " + firstLine(e.getMessage()), e);
+    }
+    if (r.rows().isEmpty()) return;
+    Map<String, ConsumerRecord<byte[], byte[]>> byPosition = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> rec : b.records) byPosition.put(rec.topic() + "/" + rec.partition() + "/" + rec.offset(), rec);
+    Map<String, String> expressions = new HashMap<>();
+    for (StreamSpec.Check c : spec.checks()) expressions.put(c.name(), c.expression());
+    java.util.Set<ConsumerRecord<byte[], byte[]>> failing = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (List<Object> row : r.rows()) {
+      ConsumerRecord<byte[], byte[]> rec = byPosition.get(row.get(0) + "/" + ((Number) row.get(1)).intValue() + "/" + ((Number) row.get(2)).longValue());
+      String name = String.valueOf(row.get(3));
+      String expr = expressions.get(name);
+      if (rec == null) continue;
+      failing.add(rec);
+      bad.add(new Bad(rec, (name.equals(expr) ? "check failed: " : "check " + name + " failed: ") + expr));
+    }
+    checkThreshold(b.records.size() - b.tombstones, bad);
+    s.execute("delete from " + stageName + " where " + any);
+    if (b.rows != null) {
+      for (int i = b.rows.size() - 1; i >= 0; i--) {
+        if (failing.contains(b.rowRecs.get(i))) {
+          b.rows.remove(i);
+          b.rowRecs.remove(i);
+        }
+      }
     }
   }
 
