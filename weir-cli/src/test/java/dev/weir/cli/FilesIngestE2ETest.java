@@ -224,6 +224,42 @@ class FilesIngestE2ETest {
   }
 
   @Test
+  void jsonArrayAndParquetRowsThatDoNotConvertGoToTheDeadLettersByRow(@TempDir Path dir) throws IOException {
+    TestProject p = project(dir, """
+        ingestions:
+          - name: shop
+            files:
+              - name: orders
+                path: "data/orders.json"
+                format: json
+                columns: {id: BIGINT, qty: INTEGER, placed: DATE}
+                bad_rows: {max_fraction: 0.5}
+              - name: prices
+                path: "data/prices/*.parquet"
+                columns: {sku: VARCHAR, cents: INTEGER}
+                bad_rows: {max_fraction: 0.5}
+        """);
+    p.file("data/orders.json", """
+        [{"id": 1, "qty": 2, "placed": "2024-05-01"},
+         {"id": 2, "qty": "lots", "placed": "2024-05-02"},
+         {"id": 3, "qty": 1, "placed": "not a day"},
+         {"id": 4, "qty": 5, "placed": "2024-05-04"}]
+        """);
+    Files.createDirectories(dir.resolve("data/prices"));
+    // cents written as text, one of them not a number
+    duck("copy (select 'sku' || range as sku, case when range = 7 then 'n/a' else cast(range * 100 as varchar) end as cents"
+        + " from range(1, 11)) to '" + dir.resolve("data/prices/p.parquet") + "' (format parquet)");
+    p.run("ingest").ok();
+    assertThat(p.rows("select id, qty, cast(placed as varchar) from main.orders order by id")).containsExactly("1|2|2024-05-01", "4|5|2024-05-04");
+    assertThat(p.rows("select file, line, error from main.orders__dead_letter order by line")).containsExactly(
+        "data/orders.json|2|column qty: 'lots' is not a INTEGER", "data/orders.json|3|column placed: 'not a day' is not a DATE");
+    assertThat(p.rows("select raw_text from main.orders__dead_letter order by line").get(0)).contains("\"qty\":\"lots\"");
+    assertThat(p.rows("select count(*), sum(cents) from main.prices")).containsExactly("9|4800");
+    assertThat(p.rows("select file, line, error from main.prices__dead_letter")).containsExactly(
+        "data/prices/p.parquet|7|column cents: 'n/a' is not a INTEGER");
+  }
+
+  @Test
   void buildRunsIngestModelsTestsThenExportsAtomically(@TempDir Path dir) throws IOException {
     TestProject p = project(dir, """
         ingestions:

@@ -459,17 +459,65 @@ final class FileLoad {
           duck.exec("drop table if exists weir_json");
           return new long[] {n, bad};
         }
-        default -> { // json, parquet: typed readers; a value that does not cast fails the file
+        default -> { // json, parquet: typed readers; when a value does not cast, the file is read again row by row
           StringBuilder sel = new StringBuilder("select ");
           for (String c : cols) sel.append("cast(").append(quote(c)).append(" as ").append(types.get(c).ddl("duckdb")).append("), ");
           sel.append(fileLit).append(" from ").append(reader(f, format, declared, types, false));
-          return new long[] {duck.exec(into + sel), 0};
+          try {
+            return new long[] {duck.exec(into + sel), 0};
+          } catch (RuntimeException e) {
+            if (!isConversionError(e)) throw e;
+            return fillRowByRow(duck, f, format, into, fileLit, cols, types, declared, dead);
+          }
         }
       }
     } catch (RuntimeException e) {
       throw WeirException.runtime("Reading " + f.rel() + " (" + format + ") failed (" + file + ":" + line + "): "
           + firstLine(e.getMessage()), e);
     }
+  }
+
+  /** Whether a statement failed because a value did not convert to a column's type (DuckDB's conversion errors). */
+  private static boolean isConversionError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      if (m.contains("Conversion Error") || m.contains("Could not convert") || m.contains("Invalid Input Error: Could not")) return true;
+    }
+    return false;
+  }
+
+  /**
+   * JSON and Parquet files with values that do not convert: the file's rows numbered in file order (1-based), the good
+   * ones converted into the stage, the others to the dead letters with the row as JSON and the columns that failed.
+   */
+  private long[] fillRowByRow(Duck duck, Found f, String format, String into, String fileLit, List<String> cols,
+                              Map<String, ColumnType> types, Map<String, String> declared, List<Dead> dead) {
+    duck.exec("create or replace temp table weir_rows as select row_number() over () as weir_row, * from "
+        + reader(f, format, declared, types, false));
+    List<String> badConds = new ArrayList<>();
+    List<String> errs = new ArrayList<>();
+    StringBuilder sel = new StringBuilder("select ");
+    for (String c : cols) {
+      String v = quote(c);
+      String ty = types.get(c).ddl("duckdb");
+      sel.append("try_cast(").append(v).append(" as ").append(ty).append("), ");
+      String cond = "(" + v + " is not null and try_cast(" + v + " as " + ty + ") is null)";
+      badConds.add(cond);
+      // a JSON-typed value (mixed types in a JSON file) is shown as its text, not as JSON
+      String text = "case when typeof(" + v + ") = 'JSON' then json_extract_string(" + v + ", '$') else cast(" + v + " as varchar) end";
+      errs.add("case when " + cond + " then " + lit("column " + c + ": '") + " || " + text + " || "
+          + lit("' is not a " + types.get(c)) + " end");
+    }
+    String anyBad = badConds.isEmpty() ? "false" : String.join(" or ", badConds);
+    sel.append(fileLit).append(" from weir_rows where not (").append(anyBad).append(")");
+    long n = duck.exec(into + sel);
+    long bad = ((Number) duck.rows("select count(*) from weir_rows where " + anyBad).get(0).get(0)).longValue();
+    for (List<Object> r : duck.rows("select weir_row, to_json(w) :: varchar, concat_ws('; ', " + String.join(", ", errs)
+        + ") from weir_rows w where " + anyBad + " order by weir_row limit " + (MAX_KEPT - Math.min(dead.size(), MAX_KEPT)))) {
+      dead.add(new Dead(f.rel(), ((Number) r.get(0)).longValue(), String.valueOf(r.get(1)), String.valueOf(r.get(2))));
+    }
+    duck.exec("drop table if exists weir_rows");
+    return new long[] {n, bad};
   }
 
   private static String firstLine(String m) {
