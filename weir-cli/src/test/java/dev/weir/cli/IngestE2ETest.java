@@ -416,4 +416,32 @@ class IngestE2ETest {
     assertThat(p.rows("select count(*), sum(id), count(distinct v) from main.big")).containsExactly("1500000|1125000750000|1500000");
     assertThat(p.relationExists("main", "big__weir_staging")).isFalse();
   }
+
+  @Test
+  void aTableMuchLargerThanTheHeapLoadsInBoundedMemory(@TempDir Path dir) throws Exception {
+    // 2,000,000 rows of ~70 bytes (~140 MB as text) through a JVM whose heap is capped at 64 MB: the load streams
+    // (COPY chunks handed to the warehouse), it never holds the table
+    String s = sourceSchema("create table wide (id bigint, label text, amount numeric(12,2), at timestamp)",
+        "insert into wide select g, 'label number ' || g || ' of the generated table', g % 100000 + 0.25,"
+            + " timestamp '2024-01-01' + g * interval '1 second' from generate_series(1, 2000000) g");
+    TestProject p = project(dir, """
+        ingestions:
+          - name: src
+        %s
+            tables:
+              - name: wide
+        """.formatted(pgConn(s)));
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp",
+        System.getProperty("java.class.path"), "dev.weir.cli.Main", "ingest", "--project-dir", p.dir.toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().clear();
+    pb.environment().putAll(p.env);
+    Process proc = pb.start();
+    String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(proc.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(proc.exitValue()).as(out).isZero();
+    assertThat(out).doesNotContain("OutOfMemoryError");
+    assertThat(p.rows("select count(*), sum(id), max(label) from main.wide"))
+        .containsExactly("2000000|2000001000000|label number 999999 of the generated table");
+  }
 }
