@@ -2,153 +2,26 @@ package dev.weir.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.weir.cli.EngineProject.Engine;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Properties;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The same projects, built on embedded DuckDB and on a real PostgreSQL 17 (one zonky server for the
- * class), must leave the same rows. Each test gets its own schema (so tests never collide on the
- * shared server); SQL in the projects and in the assertions is portable, and rows are read back as
- * text ({@code value|value|...}, null as "null") from whichever engine built them.
+ * The same projects, built on embedded DuckDB and on a real PostgreSQL 17 (the JVM's shared server),
+ * must leave the same rows. Each test gets its own schema ({@link EngineProject}); SQL in the projects
+ * and in the assertions is portable, and rows are read back as text from whichever engine built them.
  */
 class BothEnginesE2ETest {
-
-  enum Engine { DUCKDB, POSTGRES }
-
-  static EmbeddedPostgres pg;
-  static final AtomicInteger SEQ = new AtomicInteger();
-
-  @BeforeAll
-  static void start() {
-    pg = SharedPostgres.get();
-  }
-
-  /** A project on one engine, building into its own schema {@link #schema}. */
-  static final class Proj {
-    final Engine engine;
-    final TestProject p;
-    final String schema;
-
-    Proj(Engine engine, Path dir, String name) {
-      this.engine = engine;
-      this.schema = name + "_" + SEQ.incrementAndGet();
-      this.p = TestProject.create(dir, name, "");
-      String output = engine == Engine.DUCKDB
-          ? """
-                type: duckdb
-                path: '%s'
-                schema: %s
-          """.formatted(dir.resolve("warehouse.duckdb").toAbsolutePath(), schema)
-          : """
-                type: postgres
-                host: localhost
-                port: %d
-                user: postgres
-                password: unused
-                dbname: postgres
-                schema: %s
-                threads: 2
-          """.formatted(pg.getPort(), schema);
-      p.file("profiles.yml", name + ":\n  target: dev\n  outputs:\n    dev:\n" + output);
-    }
-
-    Proj file(String rel, String text) {
-      p.file(rel, text);
-      return this;
-    }
-
-    TestProject.Result run(String... args) { return p.run(args); }
-
-    /** Rows of {@code sql} ({@code {s}} stands for the test's schema), values joined with '|'. */
-    List<String> rows(String sql) {
-      String q = sql.replace("{s}", schema);
-      List<String> out = new ArrayList<>();
-      for (List<Object> r : query(q)) {
-        StringBuilder sb = new StringBuilder();
-        for (Object v : r) {
-          if (sb.length() > 0) sb.append('|');
-          sb.append(v);
-        }
-        out.add(sb.toString());
-      }
-      return out;
-    }
-
-    List<List<Object>> query(String sql) {
-      if (engine == Engine.DUCKDB) return TestProject.query(p.dir.resolve("warehouse.duckdb"), sql);
-      Properties props = new Properties();
-      props.setProperty("user", "postgres");
-      try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", props);
-           Statement st = c.createStatement();
-           ResultSet rs = st.executeQuery(sql)) {
-        List<List<Object>> out = new ArrayList<>();
-        int n = rs.getMetaData().getColumnCount();
-        while (rs.next()) {
-          List<Object> row = new ArrayList<>();
-          for (int i = 1; i <= n; i++) row.add(rs.getObject(i));
-          out.add(row);
-        }
-        return out;
-      } catch (SQLException e) {
-        throw new AssertionError("query failed on postgres: " + sql + "\n" + e.getMessage(), e);
-      }
-    }
-
-    /** name:TYPE of the relation's tables and views in the schema, ordered by name. */
-    List<String> relations() {
-      List<String> out = new ArrayList<>();
-      for (List<Object> r : query("select table_name, table_type from information_schema.tables where table_schema = '"
-          + schema + "' order by table_name")) {
-        out.add(r.get(0) + ":" + r.get(1));
-      }
-      return out;
-    }
-
-    /** Column names of a relation in order, with a portable type family (int, text, date, bool, float, ts). */
-    List<String> columns(String table) {
-      List<String> out = new ArrayList<>();
-      for (List<Object> r : query("select column_name, data_type from information_schema.columns where table_schema = '"
-          + schema + "' and table_name = '" + table + "' order by ordinal_position")) {
-        out.add(r.get(0) + ":" + family(String.valueOf(r.get(1))));
-      }
-      return out;
-    }
-
-    static String family(String type) {
-      String t = type.toLowerCase(Locale.ROOT);
-      if (t.equals("integer") || t.equals("bigint") || t.equals("smallint") || t.equals("hugeint")) return "int";
-      if (t.equals("varchar") || t.equals("text") || t.startsWith("character varying")) return "text";
-      if (t.equals("boolean")) return "bool";
-      if (t.equals("date")) return "date";
-      if (t.equals("double") || t.equals("double precision") || t.equals("real") || t.equals("float")
-          || t.startsWith("numeric") || t.startsWith("decimal")) return "float";
-      if (t.startsWith("timestamp")) return "ts";
-      return t;
-    }
-  }
 
   // ------------------------------------------------------------------ seeds, view, table, ephemeral
 
   @ParameterizedTest
   @EnumSource(Engine.class)
   void contractsAndUnitTests(Engine engine, @TempDir Path dir) {
-    Proj p = new Proj(engine, dir, "gates")
+    EngineProject p = EngineProject.create(engine, dir, "gates")
         .file("models/orders.sql", "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name\n")
         .file("models/big_orders.sql", "select id, upper(name) as name from {{ ref('orders') }} where id > {{ var('min_id', 0) }}\n")
         .file("models/schema.yml", """
@@ -188,7 +61,7 @@ class BothEnginesE2ETest {
   @ParameterizedTest
   @EnumSource(Engine.class)
   void checksFusedInOneScanMatchEachCheckAlone(Engine engine, @TempDir Path dir) {
-    Proj p = new Proj(engine, dir, "fusion")
+    EngineProject p = EngineProject.create(engine, dir, "fusion")
         .file("models/orders.sql", ChecksFusionE2ETest.ORDERS)
         .file("models/customers.sql", ChecksFusionE2ETest.CUSTOMERS)
         .file("models/ten.sql", ChecksFusionE2ETest.TEN.replace("range(10)", "generate_series(0, 9) as g(range)"))
@@ -221,7 +94,7 @@ class BothEnginesE2ETest {
   @ParameterizedTest
   @EnumSource(Engine.class)
   void seedsViewTableAndEphemeral(Engine engine, @TempDir Path dir) {
-    Proj p = new Proj(engine, dir, "mats")
+    EngineProject p = EngineProject.create(engine, dir, "mats")
         .file("seeds/customers.csv", """
             id,name,signed_up,vip,score,seen_at
             1,Ann,2024-01-02,true,1.5,2024-01-02 10:00:00
@@ -260,7 +133,7 @@ class BothEnginesE2ETest {
   @EnumSource(Engine.class)
   void incrementalAppendDeleteInsertAndMerge(Engine engine, @TempDir Path dir) {
     String geFilter = "{% if is_incremental() %} where id >= (select max(id) from {{ this }}) {% endif %}\n";
-    Proj p = new Proj(engine, dir, "incr")
+    EngineProject p = EngineProject.create(engine, dir, "incr")
         .file("seeds/events.csv", "id,kind,amount\n1,a,10\n2,b,20\n")
         .file("models/events_append.sql", "{{ config(materialized='incremental') }}\n"
             + "select id, kind, amount from {{ ref('events') }}\n"
@@ -291,7 +164,7 @@ class BothEnginesE2ETest {
   @EnumSource(Engine.class)
   void incrementalAppendNewColumns(Engine engine, @TempDir Path dir) {
     String filter = "{% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}\n";
-    Proj p = new Proj(engine, dir, "osc")
+    EngineProject p = EngineProject.create(engine, dir, "osc")
         .file("seeds/src.csv", "id\n1\n2\n")
         .file("models/osc.sql", "{{ config(materialized='incremental', on_schema_change='append_new_columns') }}\n"
             + "select id, cast('v' as varchar(10)) as a, 1 as b from {{ ref('src') }}\n" + filter);
@@ -312,7 +185,7 @@ class BothEnginesE2ETest {
   @ParameterizedTest
   @EnumSource(Engine.class)
   void timestampSnapshotWithUpdateAndInvalidatedDelete(Engine engine, @TempDir Path dir) {
-    Proj p = new Proj(engine, dir, "snap")
+    EngineProject p = EngineProject.create(engine, dir, "snap")
         .file("seeds/src.csv", """
             id,name,updated_at
             1,a,2024-01-01 00:00:00
@@ -367,7 +240,7 @@ class BothEnginesE2ETest {
   @ParameterizedTest
   @EnumSource(Engine.class)
   void genericTestsPassAndOneFails(Engine engine, @TempDir Path dir) {
-    Proj p = new Proj(engine, dir, "tests")
+    EngineProject p = EngineProject.create(engine, dir, "tests")
         .file("seeds/customers.csv", "id,name\n1,Ann\n2,Bob\n3,Cy\n")
         .file("seeds/orders.csv", "id,customer_id,status\n10,1,placed\n11,2,shipped\n12,2,placed\n13,3,\n")
         .file("models/orders_enriched.sql", "select o.id, o.customer_id, o.status from {{ ref('orders') }} o\n")
@@ -416,7 +289,7 @@ class BothEnginesE2ETest {
   @ParameterizedTest
   @EnumSource(Engine.class)
   void aFailingModelLeavesTheOldTable(Engine engine, @TempDir Path dir) {
-    Proj p = new Proj(engine, dir, "atomic")
+    EngineProject p = EngineProject.create(engine, dir, "atomic")
         .file("seeds/src.csv", "id,name\n1,a\n2,b\n")
         .file("models/summary.sql", "{{ config(materialized='table') }}\nselect id, name from {{ ref('src') }}\n")
         .file("models/summary_view.sql", "{{ config(materialized='view') }}\nselect id, name from {{ ref('src') }}\n");
@@ -429,5 +302,55 @@ class BothEnginesE2ETest {
     assertThat(p.rows("select id, name from {s}.summary order by id")).containsExactly("1|a", "2|b");
     assertThat(p.rows("select id, name from {s}.summary_view order by id")).containsExactly("1|a", "2|b");
     assertThat(p.relations()).containsExactly("src:BASE TABLE", "summary:BASE TABLE", "summary_view:VIEW");
+  }
+
+  // ------------------------------------------------------------------ long names
+
+  /** A 60-character name: Postgres takes up to 63 bytes, so no scratch suffix fits behind it. */
+  static String longName(String prefix) {
+    return (prefix + "_with_a_name_long_enough_to_leave_no_room_for_a_suffix_at_all_really").substring(0, 60);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void namesNearPostgresLimitBuildEveryMaterialization(Engine engine, @TempDir Path dir) {
+    String seed = longName("seed");
+    String table = longName("table");
+    String inc = longName("incr");
+    String snap = longName("snap");
+    EngineProject p = EngineProject.create(engine, dir, "longnames")
+        .file("seeds/" + seed + ".csv", "id,name,updated_at\n1,a,2024-01-01 00:00:00\n2,b,2024-01-01 00:00:00\n")
+        .file("models/" + table + ".sql", "{{ config(materialized='table') }}\n"
+            + "select cast(id as integer) as id, name from {{ ref('" + seed + "') }}\n")
+        .file("models/" + inc + ".sql", "{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge',"
+            + " on_schema_change='append_new_columns') }}\nselect id, name from {{ ref('" + seed + "') }}\n")
+        .file("models/schema.yml", """
+            models:
+              - name: %s
+                config:
+                  contract: {enforced: true}
+                columns:
+                  - name: id
+                    data_type: integer
+                  - name: name
+                    data_type: text
+            """.formatted(table))
+        .file("snapshots/snap.sql", """
+            {%% snapshot %s %%}
+            {{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}
+            select * from {{ ref('%s') }}
+            {%% endsnapshot %%}
+            """.formatted(snap, seed));
+    p.run("build").ok();
+    // Second run: the seed is reloaded, the table replaced, the incremental merged, the snapshot versions a change.
+    p.file("seeds/" + seed + ".csv", "id,name,updated_at\n1,a,2024-01-01 00:00:00\n2,B,2024-01-02 00:00:00\n3,c,2024-01-02 00:00:00\n");
+    p.run("build").ok();
+    assertThat(p.rows("select id, name from {s}." + table + " order by id")).containsExactly("1|a", "2|B", "3|c");
+    assertThat(p.rows("select id, name from {s}." + inc + " order by id")).containsExactly("1|a", "2|B", "3|c");
+    assertThat(p.rows("select id, name, dbt_valid_to is null from {s}." + snap + " order by id, dbt_valid_from"))
+        .containsExactly("1|a|true", "2|b|false", "2|B|true", "3|c|true");
+    // Only the model relations are left: no scratch table under a truncated name.
+    assertThat(p.relations()).containsExactly(inc + ":BASE TABLE", seed + ":BASE TABLE", snap + ":BASE TABLE",
+        table + ":BASE TABLE");
   }
 }

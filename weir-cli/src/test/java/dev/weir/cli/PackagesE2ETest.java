@@ -3,9 +3,12 @@ package dev.weir.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.cli.EngineProject.Engine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -13,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the patterns dbt_utils relies on — adapter.dispatch with a macro namespace and default__
  * fallback, macros returning values, dbt.* cross-database macros, adapter.get_columns_in_relation,
  * package-scoped vars — installed with {@code weir deps} and built from a root project that calls
- * its macros, refs its model and seed, configures its models and overrides its dispatch.
+ * its macros, refs its model and seed, configures its models and overrides its dispatch — on
+ * DuckDB and on Postgres (the failures of deps itself do not depend on the engine).
  */
 class PackagesE2ETest {
 
@@ -54,8 +58,8 @@ class PackagesE2ETest {
             """);
   }
 
-  static TestProject rootProject(Path dir) {
-    return TestProject.create(dir, "shop", """
+  static EngineProject rootProject(Engine engine, Path dir) {
+    return EngineProject.create(engine, dir, "shop", """
         vars:
           helpers_pkg:
             multiplier: 10
@@ -70,7 +74,8 @@ class PackagesE2ETest {
             packages:
               - local: ../pkgs/helpers_pkg
             """)
-        .file("macros/overrides.sql", "{% macro duckdb__label(x) %}'root:' || {{ x }}{% endmacro %}\n")
+        .file("macros/overrides.sql", "{% macro duckdb__label(x) %}'root:' || {{ x }}{% endmacro %}\n"
+            + "{% macro postgres__label(x) %}'root:' || {{ x }}{% endmacro %}\n")
         .file("models/report.sql", """
             {{ config(materialized='table') }}
             select n, doubled, scaled, greeting, greet, days,
@@ -82,27 +87,29 @@ class PackagesE2ETest {
             """);
   }
 
-  @Test
-  void depsInstallsALocalPackageAndBuildRunsItsModelsAndMacros(@TempDir Path tmp) throws Exception {
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void depsInstallsALocalPackageAndBuildRunsItsModelsAndMacros(Engine engine, @TempDir Path tmp) throws Exception {
     writePackage(tmp.resolve("pkgs/helpers_pkg"));
-    TestProject p = rootProject(tmp.resolve("root"));
+    EngineProject p = rootProject(engine, tmp.resolve("root"));
 
     TestProject.Result deps = p.run("deps").ok();
     assertThat(deps.out()).contains("helpers_pkg");
-    assertThat(Files.isSymbolicLink(p.dir.resolve("dbt_packages/helpers_pkg"))).isTrue();
+    assertThat(Files.isSymbolicLink(p.dir().resolve("dbt_packages/helpers_pkg"))).isTrue();
     String lock = p.read("package-lock.yml");
     assertThat(lock).contains("packages:\n  - local: ../pkgs/helpers_pkg\n    name: helpers_pkg\n").containsPattern("sha1_hash: [0-9a-f]{40}");
 
     p.run("build").ok();
     // doubled by the package's default__ (no override); scaled by the root's var over the package's
-    // default (10, not 2); greeting from the package's own vars; label from the root's duckdb__
-    // override found first by the dispatch search order; cols from get_columns_in_relation.
-    assertThat(p.rows("select n, doubled, scaled, greeting, greet, days, label, cols, ab, b from main.report order by n"))
+    // default (10, not 2); greeting from the package's own vars; label from the root's duckdb__ or
+    // postgres__ override (the engine's prefix) found first by the dispatch search order; cols from
+    // get_columns_in_relation.
+    assertThat(p.rows("select n, doubled, scaled, greeting, greet, days, label, cols, ab, b from {s}.report order by n"))
         .containsExactly("1|2|10|hello|hello!|10|root:x|n, doubled, scaled, greeting, greet, days|ab|beta",
             "2|4|20|hello|hello!|10|root:x|n, doubled, scaled, greeting, greet, days|ab|beta");
     // the root project's models: {helpers_pkg: {+materialized: table}} beats the package's view
-    assertThat(p.relationType("main", "pkg_numbers")).isEqualTo("BASE TABLE");
-    assertThat(p.rows("select code from main.pkg_codes order by code")).containsExactly("A", "B");
+    assertThat(p.relationType("pkg_numbers")).isEqualTo("BASE TABLE");
+    assertThat(p.rows("select code from {s}.pkg_codes order by code")).containsExactly("A", "B");
 
     JsonNode node = p.json("target/manifest.json").path("nodes").path("model.helpers_pkg.pkg_numbers");
     assertThat(node.path("package_name").asText()).isEqualTo("helpers_pkg");
@@ -114,7 +121,8 @@ class PackagesE2ETest {
   @Test
   void aListedPackageThatIsNotInstalledAsksForDeps(@TempDir Path tmp) {
     writePackage(tmp.resolve("pkgs/helpers_pkg"));
-    TestProject p = rootProject(tmp.resolve("root"));
+    // Fails before anything is built: the engine does not matter.
+    EngineProject p = rootProject(Engine.DUCKDB, tmp.resolve("root"));
     TestProject.Result r = p.run("build").exits(2);
     assertThat(r.out() + r.err()).contains("../pkgs/helpers_pkg", "not installed", "Run 'weir deps'");
   }

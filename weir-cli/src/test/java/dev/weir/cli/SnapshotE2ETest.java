@@ -3,6 +3,7 @@ package dev.weir.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.cli.EngineProject.Engine;
 import dev.weir.core.artifacts.ArtifactSchemas;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,11 +12,12 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Snapshots (SCD type 2) against a real DuckDB file: the source is a seed rewritten between runs,
+ * Snapshots (SCD type 2) on DuckDB and on Postgres: the source is a seed rewritten between runs,
  * and every run's snapshot rows are asserted exactly (versions, validity ranges, deletion rows).
  * Snapshot times (check strategy, deletes) differ per run: {@link #labelled} names them T1, T2, ...
  * in time order.
@@ -29,9 +31,10 @@ class SnapshotE2ETest {
       {% endsnapshot %}
       """;
 
-  @Test
-  void timestampStrategyVersionsChangedRowsAndIgnoresDeletes(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_ts_proj", "")
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void timestampStrategyVersionsChangedRowsAndIgnoresDeletes(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_ts_proj", "")
         .file("seeds/src.csv", """
             id,name,updated_at
             1,a,2024-01-01 00:00:00
@@ -41,16 +44,16 @@ class SnapshotE2ETest {
         .file("snapshots/snap_ts.sql", TS_SNAPSHOT);
     p.run("seed").ok();
     TestProject.Result r = p.run("snapshot").ok();
-    assertThat(r.out()).contains("OK snapshotted main.snap_ts").contains("1 snapshot");
+    assertThat(r.out()).contains("OK snapshotted " + p.schema + ".snap_ts").contains("1 snapshot");
     String q = "select id, name, cast(dbt_valid_from as varchar), cast(dbt_valid_to as varchar), cast(dbt_updated_at as varchar)"
-        + " from main.snap_ts order by id, dbt_valid_from";
+        + " from {s}.snap_ts order by id, dbt_valid_from";
     assertThat(p.rows(q)).containsExactly(
         "1|a|2024-01-01 00:00:00|null|2024-01-01 00:00:00",
         "2|b|2024-01-01 00:00:00|null|2024-01-01 00:00:00",
         "3|c|2024-01-01 00:00:00|null|2024-01-01 00:00:00");
     // dbt_scd_id = md5(coalesce(cast(id as varchar), '') || '|' || coalesce(cast(updated_at as varchar), ''))
-    assertThat(p.rows("select dbt_scd_id from main.snap_ts where id = 1")).containsExactly(md5("1|2024-01-01 00:00:00"));
-    assertThat(p.rows("select column_name from information_schema.columns where table_name = 'snap_ts' order by ordinal_position"))
+    assertThat(p.rows("select dbt_scd_id from {s}.snap_ts where id = 1")).containsExactly(md5("1|2024-01-01 00:00:00"));
+    assertThat(p.rows("select column_name from information_schema.columns where table_schema = '{s}' and table_name = 'snap_ts' order by ordinal_position"))
         .containsExactly("id", "name", "updated_at", "dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to");
 
     // 1 updated, 2 changed without a newer updated_at (not a change for this strategy), 3 deleted, 4 new.
@@ -70,20 +73,21 @@ class SnapshotE2ETest {
         "3|c|2024-01-01 00:00:00|null|2024-01-01 00:00:00",
         "4|d|2024-01-02 00:00:00|null|2024-01-02 00:00:00");
     assertThat(p.rows(q)).containsExactlyElementsOf(afterSecond);
-    assertThat(p.rows("select dbt_scd_id from main.snap_ts where id = 1 and dbt_valid_to is null"))
+    assertThat(p.rows("select dbt_scd_id from {s}.snap_ts where id = 1 and dbt_valid_to is null"))
         .containsExactly(md5("1|2024-01-02 00:00:00"));
 
     // Idempotent: the same source again changes nothing (scd ids included).
-    List<String> all = p.rows("select * from main.snap_ts order by dbt_scd_id");
+    List<String> all = p.rows("select * from {s}.snap_ts order by dbt_scd_id");
     r = p.run("snapshot").ok();
     assertThat(r.out()).contains("INSERT 0, UPDATE 0");
-    assertThat(p.rows("select * from main.snap_ts order by dbt_scd_id")).containsExactlyElementsOf(all);
+    assertThat(p.rows("select * from {s}.snap_ts order by dbt_scd_id")).containsExactlyElementsOf(all);
     assertThat(p.read("target/run/snap_ts_proj/snapshots/snap_ts.sql")).contains("update ").contains("insert into ");
   }
 
-  @Test
-  void checkStrategyWithColumnListAndInvalidatedDeletes(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_check", "")
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void checkStrategyWithColumnListAndInvalidatedDeletes(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_check", "")
         .file("seeds/src.csv", "id,name,score\n1,a,10\n2,b,20\n3,c,30\n")
         .file("snapshots/people.sql", """
             {% snapshot snap_check %}
@@ -93,31 +97,32 @@ class SnapshotE2ETest {
             """);
     p.run("build").ok();
     String cols = "id, name, score";
-    assertThat(labelled(p, "main.snap_check", cols)).containsExactly("1|a|10|T1|null", "2|b|20|T1|null", "3|c|30|T1|null");
+    assertThat(labelled(p, "{s}.snap_check", cols)).containsExactly("1|a|10|T1|null", "2|b|20|T1|null", "3|c|30|T1|null");
     // check: updated_at is the snapshot time, and the scd id hashes it.
-    assertThat(p.rows("select count(*) from main.snap_check where dbt_updated_at = dbt_valid_from"
+    assertThat(p.rows("select count(*) from {s}.snap_check where dbt_updated_at = dbt_valid_from"
         + " and dbt_scd_id = md5(cast(id as varchar) || '|' || cast(dbt_updated_at as varchar))")).containsExactly("3");
 
     // 1 renamed (a version), 2's score changed (not a checked column: no version), 3 deleted (invalidated), 4 new.
     p.file("seeds/src.csv", "id,name,score\n1,a2,10\n2,b,99\n4,d,40\n");
     p.run("build").ok();
     List<String> second = List.of("1|a|10|T1|T2", "1|a2|10|T2|null", "2|b|20|T1|null", "3|c|30|T1|T2", "4|d|40|T2|null");
-    assertThat(labelled(p, "main.snap_check", cols)).containsExactlyElementsOf(second);
+    assertThat(labelled(p, "{s}.snap_check", cols)).containsExactlyElementsOf(second);
 
     // Idempotent; a deleted row is invalidated once only.
     p.run("build").ok();
-    assertThat(labelled(p, "main.snap_check", cols)).containsExactlyElementsOf(second);
+    assertThat(labelled(p, "{s}.snap_check", cols)).containsExactlyElementsOf(second);
 
     // 3 comes back: a new current version.
     p.file("seeds/src.csv", "id,name,score\n1,a2,10\n2,b,99\n3,c,30\n4,d,40\n");
     p.run("build").ok();
-    assertThat(labelled(p, "main.snap_check", cols)).containsExactly(
+    assertThat(labelled(p, "{s}.snap_check", cols)).containsExactly(
         "1|a|10|T1|T2", "1|a2|10|T2|null", "2|b|20|T1|null", "3|c|30|T1|T2", "3|c|30|T3|null", "4|d|40|T2|null");
   }
 
-  @Test
-  void checkAllCompositeKeyAndNewRecordDeletes(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_nr", "")
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void checkAllCompositeKeyAndNewRecordDeletes(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_nr", "")
         .file("seeds/src.csv", "k1,k2,val\na,1,x\na,2,y\nb,1,z\n")
         .file("snapshots/s.sql", """
             {% snapshot snap_nr %}
@@ -127,7 +132,7 @@ class SnapshotE2ETest {
             """);
     p.run("build").ok();
     String cols = "k1, k2, val, dbt_is_deleted";
-    String t = "main.snap_nr";
+    String t = "{s}.snap_nr";
     assertThat(labelled(p, t, cols)).containsExactly("a|1|x|False|T1|null", "a|2|y|False|T1|null", "b|1|z|False|T1|null");
 
     // (a,1) changed, (a,2) deleted, (b,1) unchanged, (b,2) new (same k1 as an existing row).
@@ -164,9 +169,10 @@ class SnapshotE2ETest {
     assertThat(p.rows("select count(*) from " + t + " where extra is null")).containsExactly("7");
   }
 
-  @Test
-  void yamlSnapshotWithCustomColumnsValidToCurrentTargetSchemaAndLegacyInvalidate(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_yaml", "")
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void yamlSnapshotWithCustomColumnsValidToCurrentTargetSchemaAndLegacyInvalidate(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_yaml", "")
         .file("seeds/src.csv", """
             id,name,updated_at
             1,a,2024-01-01 00:00:00
@@ -179,7 +185,7 @@ class SnapshotE2ETest {
                 relation: ref('src')
                 description: "History of src"
                 config:
-                  target_schema: history
+                  target_schema: {s}_history
                   unique_key: id
                   strategy: timestamp
                   updated_at: updated_at
@@ -195,10 +201,10 @@ class SnapshotE2ETest {
                     data_tests: [not_null]
             """);
     p.run("build").ok();
-    assertThat(p.rows("select column_name from information_schema.columns where table_schema = 'history'"
+    assertThat(p.rows("select column_name from information_schema.columns where table_schema = '{s}_history'"
         + " and table_name = 'snap_yaml' order by ordinal_position"))
         .containsExactly("id", "name", "updated_at", "version_id", "changed_at", "start_at", "end_at");
-    String q = "select id, name, cast(start_at as varchar), cast(end_at as varchar) from history.snap_yaml order by id, start_at";
+    String q = "select id, name, cast(start_at as varchar), cast(end_at as varchar) from {s}_history.snap_yaml order by id, start_at";
     assertThat(p.rows(q)).containsExactly(
         "1|a|2024-01-01 00:00:00|9999-12-31 00:00:00",
         "2|b|2024-01-01 00:00:00|9999-12-31 00:00:00");
@@ -210,16 +216,16 @@ class SnapshotE2ETest {
     assertThat(rows.get(0)).isEqualTo("1|a|2024-01-01 00:00:00|2024-01-03 00:00:00");
     assertThat(rows.get(1)).isEqualTo("1|a2|2024-01-03 00:00:00|9999-12-31 00:00:00");
     // 2 was deleted: invalidated at the snapshot time (now), not left current.
-    assertThat(p.rows("select count(*) from history.snap_yaml where id = 2 and end_at > timestamp '2024-06-01'"
+    assertThat(p.rows("select count(*) from {s}_history.snap_yaml where id = 2 and end_at > timestamp '2024-06-01'"
         + " and end_at < timestamp '9999-01-01'")).containsExactly("1");
-    List<String> all = p.rows("select * from history.snap_yaml order by version_id");
+    List<String> all = p.rows("select * from {s}_history.snap_yaml order by version_id");
     p.run("snapshot").ok();
-    assertThat(p.rows("select * from history.snap_yaml order by version_id")).containsExactlyElementsOf(all);
+    assertThat(p.rows("select * from {s}_history.snap_yaml order by version_id")).containsExactlyElementsOf(all);
 
     // The manifest holds the snapshot (and validates against dbt's schema); compiled code is the generated select.
     JsonNode node = p.json("target/manifest.json").path("nodes").path("snapshot.snap_yaml.snap_yaml");
     assertThat(node.path("resource_type").asText()).isEqualTo("snapshot");
-    assertThat(node.path("schema").asText()).isEqualTo("history");
+    assertThat(node.path("schema").asText()).isEqualTo(p.schema + "_history");
     assertThat(node.path("description").asText()).isEqualTo("History of src");
     assertThat(node.path("raw_code").asText()).isEqualTo("select * from {{ ref('src') }}");
     assertThat(node.path("config").path("strategy").asText()).isEqualTo("timestamp");
@@ -228,13 +234,14 @@ class SnapshotE2ETest {
     assertThat(p.read("target/compiled/snap_yaml/snapshots/props.yml/snap_yaml.sql")).contains("\"src\"");
   }
 
-  @Test
-  void aFailingRunLeavesTheSnapshotTableAsItWas(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_fail", "")
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void aFailingRunLeavesTheSnapshotTableAsItWas(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_fail", "")
         .file("seeds/src.csv", "id,amount,updated_at\n1,10,2024-01-01 00:00:00\n2,20,2024-01-01 00:00:00\n")
         .file("snapshots/snap_ts.sql", TS_SNAPSHOT);
     p.run("build").ok();
-    List<String> before = p.rows("select * from main.snap_ts order by id");
+    List<String> before = p.rows("select * from {s}.snap_ts order by id");
     assertThat(before).hasSize(2);
     // Row 1 changes and its new amount cannot be stored in the integer column: the version is closed
     // (update) and then the insert fails; the transaction leaves the table as it was.
@@ -242,17 +249,18 @@ class SnapshotE2ETest {
     TestProject.Result r = p.run("build").exits(1);
     assertThat(r.out() + r.err()).contains("snap_ts");
     assertThat(p.read("target/run/snap_fail/snapshots/snap_ts.sql")).contains("update ").contains("insert into ");
-    assertThat(p.rows("select * from main.snap_ts order by id")).containsExactlyElementsOf(before);
+    assertThat(p.rows("select * from {s}.snap_ts order by id")).containsExactlyElementsOf(before);
     // With a good source again, the run completes from the intact table.
     p.file("seeds/src.csv", "id,amount,updated_at\n1,11,2024-01-02 00:00:00\n2,20,2024-01-01 00:00:00\n");
     p.run("build").ok();
-    assertThat(p.rows("select id, amount, dbt_valid_to is null from main.snap_ts order by id, dbt_valid_from"))
+    assertThat(p.rows("select id, amount, dbt_valid_to is null from {s}.snap_ts order by id, dbt_valid_from"))
         .containsExactly("1|10|false", "1|11|true", "2|20|true");
   }
 
-  @Test
-  void buildOrderSelectionListingAndRefFromModels(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_dag", """
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void buildOrderSelectionListingAndRefFromModels(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_dag", """
             snapshots:
               snap_dag:
                 more:
@@ -277,15 +285,15 @@ class SnapshotE2ETest {
             """);
     TestProject.Result r = p.run("build").ok();
     List<String> lines = r.lines();
-    int snap = indexOf(lines, "OK snapshotted main.snap_ts");
-    int model = indexOf(lines, "OK created sql table model main.current_names");
-    int seed = indexOf(lines, "OK loaded seed file main.src");
+    int snap = indexOf(lines, "OK snapshotted " + p.schema + ".snap_ts");
+    int model = indexOf(lines, "OK created sql table model " + p.schema + ".current_names");
+    int seed = indexOf(lines, "OK loaded seed file " + p.schema + ".src");
     assertThat(seed).isLessThan(snap);
     assertThat(snap).isLessThan(model);
-    assertThat(p.rows("select id, name from main.current_names order by id")).containsExactly("1|a", "2|b");
+    assertThat(p.rows("select id, name from {s}.current_names order by id")).containsExactly("1|a", "2|b");
     // schema= goes through generate_schema_name (<target schema>_hist); alias names the table.
-    assertThat(p.rows("select count(*) from main_hist.snap_two")).containsExactly("2");
-    assertThat(p.rows("select count(*) from main.third")).containsExactly("1");
+    assertThat(p.rows("select count(*) from {s}_hist.snap_two")).containsExactly("2");
+    assertThat(p.rows("select count(*) from {s}.third")).containsExactly("1");
 
     assertThat(p.run("ls", "--resource-type", "snapshot").ok().lines())
         .contains("snap_dag.more.snap_three", "snap_dag.more.snap_two", "snap_dag.snap_ts");
@@ -300,8 +308,8 @@ class SnapshotE2ETest {
     p.run("seed").ok();
     r = p.run("snapshot", "-s", "snap_ts").ok();
     assertThat(r.out()).contains("snap_ts").doesNotContain("snap_two");
-    assertThat(p.rows("select count(*) from main.snap_ts")).containsExactly("3");
-    assertThat(p.rows("select count(*) from main_hist.snap_two")).containsExactly("2");
+    assertThat(p.rows("select count(*) from {s}.snap_ts")).containsExactly("3");
+    assertThat(p.rows("select count(*) from {s}_hist.snap_two")).containsExactly("2");
     JsonNode results = p.json("target/run_results.json").path("results");
     assertThat(results.size()).isEqualTo(1);
     assertThat(results.get(0).path("unique_id").asText()).isEqualTo("snapshot.snap_dag.snap_ts");
@@ -309,9 +317,10 @@ class SnapshotE2ETest {
     ArtifactSchemas.assertValid(tmp.resolve("target/run_results.json"), ArtifactSchemas.RUN_RESULTS);
   }
 
-  @Test
-  void badSnapshotConfigsAreProjectErrors(@TempDir Path tmp) {
-    TestProject p = TestProject.create(tmp, "snap_bad", "")
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void badSnapshotConfigsAreProjectErrors(Engine engine, @TempDir Path tmp) {
+    EngineProject p = EngineProject.create(engine, tmp, "snap_bad", "")
         .file("snapshots/s.sql", """
             {% snapshot s %}
             {{ config(strategy='timestamp', unique_key='id') }}
@@ -341,7 +350,7 @@ class SnapshotE2ETest {
    * The snapshot's rows as {@code cols|valid_from|valid_to}, ordered by the key columns and
    * valid_from, with every distinct timestamp replaced by T1, T2, ... in time order.
    */
-  private static List<String> labelled(TestProject p, String table, String cols) {
+  private static List<String> labelled(EngineProject p, String table, String cols) {
     List<List<Object>> rows = p.query("select " + cols + ", cast(dbt_valid_from as varchar), cast(dbt_valid_to as varchar) from "
         + table + " order by " + cols.split(",")[0] + ", " + cols.split(",")[1] + ", dbt_valid_from");
     TreeSet<String> times = new TreeSet<>();

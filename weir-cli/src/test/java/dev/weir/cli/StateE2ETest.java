@@ -3,6 +3,7 @@ package dev.weir.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.cli.EngineProject.Engine;
 import dev.weir.core.artifacts.ArtifactSchemas;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,12 +13,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * State selection (state:new, state:modified and its sub-selectors), --defer / --favor-state,
- * result: selection and retry, through the real CLI on real DuckDB files.
+ * result: selection and retry, through the real CLI on DuckDB and Postgres. On DuckDB prod and dev
+ * are two database files (dev attaches prod); on Postgres they are two schemas of one database, so
+ * deferred references name prod's schema instead of prod's database.
  */
 class StateE2ETest {
 
@@ -41,6 +45,12 @@ class StateE2ETest {
                 read_only: true
       """;
 
+  /** Postgres: prod and dev are schemas {@code <s>_prod} and {@code <s>_dev} of one database. */
+  private static String postgresProfiles(String s) {
+    return "st:\n  target: prod\n  outputs:\n    prod:\n" + EngineProject.postgresOutput(s + "_prod")
+        + "    dev:\n" + EngineProject.postgresOutput(s + "_dev");
+  }
+
   /** The model names {@code ls --output name} prints (other lines, e.g. warnings, left out). */
   private static Set<String> names(TestProject.Result r, Set<String> universe) {
     Set<String> out = new TreeSet<>();
@@ -53,16 +63,20 @@ class StateE2ETest {
     Files.copy(from, toDir.resolve(from.getFileName()), StandardCopyOption.REPLACE_EXISTING);
   }
 
-  @Test
-  void stateModifiedSelectsWhatChangedAndDeferReadsTheStateRelations(@TempDir Path tmp) throws IOException {
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void stateModifiedSelectsWhatChangedAndDeferReadsTheStateRelations(Engine engine, @TempDir Path tmp) throws IOException {
     Path dir = tmp.resolve("proj");
-    TestProject p = TestProject.create(dir, "st", """
+    EngineProject p = EngineProject.create(engine, dir, "st", """
         models:
           st:
             m_c:
               +materialized: view
         """);
-    p.file("profiles.yml", PROFILES);
+    p.file("profiles.yml", engine == Engine.DUCKDB ? PROFILES : postgresProfiles(p.schema));
+    // How compiled SQL names the prod and the dev relations: the database on DuckDB, the schema on Postgres.
+    String prod = engine == Engine.DUCKDB ? "\"prod\"" : "\"" + p.schema + "_prod\"";
+    String devName = engine == Engine.DUCKDB ? "\"dev\"" : "\"" + p.schema + "_dev\"";
     p.file("models/m_a.sql", "{{ config(materialized='table') }}\nselect 1 as id union all select 2 as id\n");
     p.file("models/m_b.sql", "{{ config(materialized='table') }}\nselect id * 10 as v from {{ ref('m_a') }}\n");
     p.file("models/m_c.sql", "select v + 1 as w from {{ ref('m_b') }}\n");
@@ -105,14 +119,13 @@ class StateE2ETest {
     for (JsonNode r : rr.path("results")) ran.add(r.path("unique_id").asText());
     assertThat(ran).containsExactly("model.st.m_b", "model.st.m_c", "model.st.m_e", "model.st.m_f");
     String compiledB = p.read("target/compiled/st/models/m_b.sql");
-    assertThat(compiledB).contains("\"prod\"").contains("m_a").doesNotContain("\"dev\"");
+    assertThat(compiledB).contains(prod).contains("m_a").doesNotContain(devName);
     // m_c is selected, so m_e reads dev's own m_c (not deferred).
-    assertThat(p.read("target/compiled/st/models/m_e.sql")).contains("\"dev\"").doesNotContain("\"prod\"");
-    Path dev = dir.resolve("dev.duckdb");
-    assertThat(TestProject.relationExists(dev, "main", "m_a")).isFalse();
-    assertThat(TestProject.rows(dev, "select v from main.m_b order by v")).containsExactly("100", "200");
-    assertThat(TestProject.rows(dev, "select x from main.m_e order by x")).containsExactly("202", "402");
-    assertThat(TestProject.rows(dev, "select v from main.m_f order by v")).containsExactly("100", "200");
+    assertThat(p.read("target/compiled/st/models/m_e.sql")).contains(devName).doesNotContain(prod);
+    assertThat(devRelationExists(p, "m_a")).isFalse();
+    assertThat(devRows(p, "select v from {dev}.m_b order by v")).containsExactly("100", "200");
+    assertThat(devRows(p, "select x from {dev}.m_e order by x")).containsExactly("202", "402");
+    assertThat(devRows(p, "select v from {dev}.m_f order by v")).containsExactly("100", "200");
     ArtifactSchemas.assertValid(dir.resolve("target/run_results.json"), ArtifactSchemas.RUN_RESULTS);
     assertThat(rr.path("args").path("defer").asBoolean()).isTrue();
 
@@ -120,16 +133,17 @@ class StateE2ETest {
     p.run("run", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_a").ok();
     p.run("compile", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_b", "--defer",
         "--state", state.toString()).ok();
-    assertThat(p.read("target/compiled/st/models/m_b.sql")).contains("\"dev\"").doesNotContain("\"prod\"");
+    assertThat(p.read("target/compiled/st/models/m_b.sql")).contains(devName).doesNotContain(prod);
     p.run("compile", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_b", "--defer", "--favor-state",
         "--state", state.toString()).ok();
-    assertThat(p.read("target/compiled/st/models/m_b.sql")).contains("\"prod\"").doesNotContain("\"dev\"");
+    assertThat(p.read("target/compiled/st/models/m_b.sql")).contains(prod).doesNotContain(devName);
   }
 
-  @Test
-  void resultSelectionAndRetry(@TempDir Path tmp) throws IOException {
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void resultSelectionAndRetry(Engine engine, @TempDir Path tmp) throws IOException {
     Path dir = tmp.resolve("proj");
-    TestProject p = TestProject.create(dir, "rt", null);
+    EngineProject p = EngineProject.create(engine, dir, "rt", null);
     p.file("models/r_a.sql", "{{ config(materialized='table') }}\nselect 1 as id\n");
     p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect * from {{ ref('r_a') }}\n");
     p.file("models/r_child.sql", "{{ config(materialized='table') }}\nselect id + 1 as id from {{ ref('r_bad') }}\n");
@@ -169,11 +183,22 @@ class StateE2ETest {
     assertThat(ran).containsExactlyInAnyOrder("model.rt.r_bad=success", "model.rt.r_child=success");
     assertThat(rr.path("args").path("which").asText()).isEqualTo("build");
     ArtifactSchemas.assertValid(dir.resolve("target/run_results.json"), ArtifactSchemas.RUN_RESULTS);
-    assertThat(p.rows("select id from main.r_child")).containsExactly("6");
+    assertThat(p.rows("select id from {s}.r_child")).containsExactly("6");
 
     // Nothing left to retry: says so, exits 0.
     TestProject.Result again = p.run("retry").ok();
     assertThat(again.out()).contains("Nothing to retry");
+  }
+
+  /** Rows in the dev target ({@code {dev}} stands for its schema): dev.duckdb's main, or Postgres' {@code <s>_dev}. */
+  private static List<String> devRows(EngineProject p, String sql) {
+    if (p.engine == Engine.DUCKDB) return TestProject.rows(p.dir().resolve("dev.duckdb"), sql.replace("{dev}", "main"));
+    return p.rows(sql.replace("{dev}", "{s}_dev"));
+  }
+
+  private static boolean devRelationExists(EngineProject p, String name) {
+    if (p.engine == Engine.DUCKDB) return TestProject.relationExists(p.dir().resolve("dev.duckdb"), "main", name);
+    return p.relationExists("{s}_dev", name);
   }
 
   private static String[] concat(String[] a, String... b) {

@@ -3,15 +3,17 @@ package dev.weir.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.cli.EngineProject.Engine;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** dbt unit tests: given inputs as fixtures, overrides, expected rows compared as multisets. */
+/** dbt unit tests: given inputs as fixtures, overrides, expected rows compared as multisets; on DuckDB and Postgres. */
 class UnitTestsE2ETest {
 
-  static TestProject project(Path dir, String unitTests) {
-    return TestProject.create(dir, "ut", """
+  static EngineProject project(Engine engine, Path dir, String unitTests) {
+    return EngineProject.create(engine, dir, "ut", """
         vars:
           factor: 1
         """)
@@ -20,7 +22,7 @@ class UnitTestsE2ETest {
             version: 2
             sources:
               - name: raw
-                schema: main
+                schema: {s}
                 tables:
                   - name: orders
                     identifier: orders
@@ -120,26 +122,28 @@ class UnitTestsE2ETest {
             rows: [{id: 1, amount: 5}, {id: 3, amount: 8}]
       """;
 
-  @Test
-  void passingUnitTestsInEveryFormatAndOverride(@TempDir Path tmp) {
-    TestProject p = project(tmp, PASSING);
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void passingUnitTestsInEveryFormatAndOverride(Engine engine, @TempDir Path tmp) {
+    EngineProject p = project(engine, tmp, PASSING);
     p.run("seed").ok();
     TestProject.Result r = p.run("test", "--select", "test_type:unit").ok();
     assertThat(r.out()).contains("PASS=7").contains("ERROR=0");
     // Real tables untouched: the seed is as loaded, the models were never built.
-    assertThat(p.rows("select count(*) from main.orders")).containsExactly("3");
-    assertThat(p.relationExists("main", "paid")).isFalse();
-    assertThat(p.relationExists("main", "incr")).isFalse();
+    assertThat(p.rows("select count(*) from {s}.orders")).containsExactly("3");
+    assertThat(p.relationExists("paid")).isFalse();
+    assertThat(p.relationExists("incr")).isFalse();
     // The manifest lists them under unit_tests, valid against dbt's v12 schema.
     com.fasterxml.jackson.databind.JsonNode ut = p.json("target/manifest.json").get("unit_tests");
     assertThat(ut.size()).isEqualTo(7);
     ut.fields().forEachRemaining(e -> assertThat(e.getValue().get("given").isArray()).isTrue());
-    dev.weir.core.artifacts.ArtifactSchemas.assertValid(p.dir.resolve("target/manifest.json"), dev.weir.core.artifacts.ArtifactSchemas.MANIFEST);
+    dev.weir.core.artifacts.ArtifactSchemas.assertValid(p.dir().resolve("target/manifest.json"), dev.weir.core.artifacts.ArtifactSchemas.MANIFEST);
   }
 
-  @Test
-  void failingUnitTestShowsTheDiffAndExitsOne(@TempDir Path tmp) {
-    TestProject p = project(tmp, FAILING);
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void failingUnitTestShowsTheDiffAndExitsOne(Engine engine, @TempDir Path tmp) {
+    EngineProject p = project(engine, tmp, FAILING);
     p.run("seed").ok();
     TestProject.Result r = p.run("test", "--select", "resource_type:unit_test").exits(1);
     assertThat(r.out()).contains("FAIL").contains("paid_wrong").contains("| -   | 3  | 8      |").contains("| +   | 2  | 7      |");
@@ -149,27 +153,29 @@ class UnitTestsE2ETest {
     assertThat(res.get("message").asText()).contains("actual differs from expected");
   }
 
-  @Test
-  void buildRunsUnitTestsBeforeTheirModelAndAFailureSkipsIt(@TempDir Path tmp) {
-    TestProject p = project(tmp, FAILING);
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void buildRunsUnitTestsBeforeTheirModelAndAFailureSkipsIt(Engine engine, @TempDir Path tmp) {
+    EngineProject p = project(engine, tmp, FAILING);
     TestProject.Result r = p.run("build", "--exclude", "from_src").exits(1);
     assertThat(r.out()).contains("SKIP");
-    assertThat(p.relationExists("main", "paid")).isFalse();
-    assertThat(p.rows("select count(*) from main.orders")).containsExactly("3");
+    assertThat(p.relationExists("paid")).isFalse();
+    assertThat(p.rows("select count(*) from {s}.orders")).containsExactly("3");
 
-    TestProject ok = project(tmp.resolve("ok"), PASSING);
+    EngineProject ok = project(engine, tmp.resolve("ok"), PASSING);
     TestProject.Result r2 = ok.run("build", "--exclude", "from_src", "test_name:src_upper").ok();
     int unit = r2.out().indexOf("unit_test paid_only");
-    int model = r2.out().indexOf("START sql table model main.paid");
-    if (model < 0) model = r2.out().indexOf("model main.paid");
+    int model = r2.out().indexOf("START sql table model " + ok.schema + ".paid");
+    if (model < 0) model = r2.out().indexOf("model " + ok.schema + ".paid");
     assertThat(unit).isGreaterThanOrEqualTo(0);
     assertThat(model).isGreaterThan(unit);
-    assertThat(ok.rows("select count(*) from main.paid")).containsExactly("2");
+    assertThat(ok.rows("select count(*) from {s}.paid")).containsExactly("2");
   }
 
-  @Test
-  void unknownModelOrUnreferencedInputIsAProjectError(@TempDir Path tmp) {
-    TestProject p = project(tmp, """
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void unknownModelOrUnreferencedInputIsAProjectError(Engine engine, @TempDir Path tmp) {
+    EngineProject p = project(engine, tmp, """
         - name: bad
           model: nope
           given: []
@@ -177,7 +183,7 @@ class UnitTestsE2ETest {
       """);
     TestProject.Result r = p.run("parse").exits(2);
     assertThat(r.out() + r.err()).contains("models/unit.yml").contains("nope");
-    TestProject q = project(tmp.resolve("q"), """
+    EngineProject q = project(engine, tmp.resolve("q"), """
         - name: bad_input
           model: paid
           given:

@@ -3,16 +3,22 @@ package dev.weir.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weir.cli.EngineProject.Engine;
 import dev.weir.core.artifacts.ArtifactSchemas;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Model versions, access and groups, and exposures, on a real DuckDB warehouse. */
+/**
+ * Model versions, access and groups, and exposures. What builds runs on DuckDB and on Postgres;
+ * the project errors (found before anything is built) run on DuckDB only.
+ */
 class VersionsAccessExposuresE2ETest {
 
-  private static TestProject versioned(Path dir) {
-    TestProject p = TestProject.create(dir, "vers", null);
+  private static EngineProject versioned(Engine engine, Path dir) {
+    EngineProject p = EngineProject.create(engine, dir, "vers", null);
     p.file("models/dim_customers_v1.sql", "select 1 as id, 'old' as label\n");
     p.file("models/dim_customers_v2.sql", "select 1 as id, 'new' as label, 10 as score\n");
     p.file("models/uses_latest.sql", "select * from {{ ref('dim_customers') }}\n");
@@ -36,14 +42,15 @@ class VersionsAccessExposuresE2ETest {
     return p;
   }
 
-  @Test
-  void versionsAreNodesOfTheirOwnAndRefsPickTheRightOne(@TempDir Path tmp) {
-    TestProject p = versioned(tmp);
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void versionsAreNodesOfTheirOwnAndRefsPickTheRightOne(Engine engine, @TempDir Path tmp) {
+    EngineProject p = versioned(engine, tmp);
     p.run("build").ok();
-    assertThat(p.rows("select label from main.dim_customers_v1")).containsExactly("old");
-    assertThat(p.rows("select label from main.dim_customers_v2")).containsExactly("new");
-    assertThat(p.rows("select label from main.uses_latest")).containsExactly("new");
-    assertThat(p.rows("select label from main.uses_v1")).containsExactly("old");
+    assertThat(p.rows("select label from {s}.dim_customers_v1")).containsExactly("old");
+    assertThat(p.rows("select label from {s}.dim_customers_v2")).containsExactly("new");
+    assertThat(p.rows("select label from {s}.uses_latest")).containsExactly("new");
+    assertThat(p.rows("select label from {s}.uses_v1")).containsExactly("old");
 
     TestProject.Result ls = p.run("ls", "--resource-type", "model", "--output", "json", "--output-keys", "unique_id").ok();
     assertThat(ls.out()).contains("model.vers.dim_customers.v1", "model.vers.dim_customers.v2");
@@ -62,14 +69,15 @@ class VersionsAccessExposuresE2ETest {
 
   @Test
   void anUnknownVersionIsAnErrorNamingTheVersionsThatExist(@TempDir Path tmp) {
-    TestProject p = versioned(tmp);
+    Engine engine = Engine.DUCKDB; // an error before anything is built: the engine does not matter
+    EngineProject p = versioned(engine, tmp);
     p.file("models/uses_v3.sql", "select 1 as x\nfrom {{ ref('dim_customers', version=3) }}\n");
     TestProject.Result r = p.run("build").exits(2);
     assertThat(r.out() + r.err()).contains("models/uses_v3.sql:2", "version 3", "dim_customers", "1, 2");
   }
 
-  private static TestProject grouped(Path dir) {
-    TestProject p = TestProject.create(dir, "acc", null);
+  private static EngineProject grouped(Engine engine, Path dir) {
+    EngineProject p = EngineProject.create(engine, dir, "acc", null);
     p.file("models/finance_private.sql", "select 1 as amount\n");
     p.file("models/finance_report.sql", "select * from {{ ref('finance_private') }}\n");
     p.file("models/shared.sql", "select 2 as n\n");
@@ -99,12 +107,13 @@ class VersionsAccessExposuresE2ETest {
     return p;
   }
 
-  @Test
-  void privateWithinItsGroupAndProtectedWithinTheProjectAreAllowed(@TempDir Path tmp) {
-    TestProject p = grouped(tmp);
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void privateWithinItsGroupAndProtectedWithinTheProjectAreAllowed(Engine engine, @TempDir Path tmp) {
+    EngineProject p = grouped(engine, tmp);
     p.run("build").ok();
-    assertThat(p.rows("select amount from main.finance_report")).containsExactly("1");
-    assertThat(p.rows("select n from main.marketing_use_shared")).containsExactly("2");
+    assertThat(p.rows("select amount from {s}.finance_report")).containsExactly("1");
+    assertThat(p.rows("select n from {s}.marketing_use_shared")).containsExactly("2");
     ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
     JsonNode m = p.json("target/manifest.json");
     assertThat(m.path("nodes").path("model.acc.finance_private").path("access").asText()).isEqualTo("private");
@@ -116,7 +125,8 @@ class VersionsAccessExposuresE2ETest {
 
   @Test
   void aPrivateModelRefdFromAnotherGroupIsAnError(@TempDir Path tmp) {
-    TestProject p = grouped(tmp);
+    Engine engine = Engine.DUCKDB; // an error before anything is built: the engine does not matter
+    EngineProject p = grouped(engine, tmp);
     p.file("models/marketing_peek.sql", "select *\nfrom {{ ref('finance_private') }}\n");
     p.file("models/more.yml", """
         version: 2
@@ -128,12 +138,13 @@ class VersionsAccessExposuresE2ETest {
     String all = r.out() + r.err();
     assertThat(all).contains("model.acc.marketing_peek", "models/marketing_peek.sql:2", "private model 'model.acc.finance_private'",
         "models/finance_private.sql", "group 'finance'", "group 'marketing'");
-    assertThat(p.relationExists("main", "finance_private")).isFalse();
+    assertThat(p.relationExists("finance_private")).isFalse();
   }
 
   @Test
   void anUndeclaredGroupIsAnError(@TempDir Path tmp) {
-    TestProject p = grouped(tmp);
+    Engine engine = Engine.DUCKDB; // an error before anything is built: the engine does not matter
+    EngineProject p = grouped(engine, tmp);
     p.file("models/more.yml", """
         version: 2
         models:
@@ -145,8 +156,8 @@ class VersionsAccessExposuresE2ETest {
     assertThat(r.out() + r.err()).contains("group 'financ'", "not declared", "finance");
   }
 
-  private static TestProject exposed(Path dir) {
-    TestProject p = TestProject.create(dir, "expo", null);
+  private static EngineProject exposed(Engine engine, Path dir) {
+    EngineProject p = EngineProject.create(engine, dir, "expo", null);
     p.file("seeds/raw_orders.csv", "id,amount\n1,10\n2,20\n");
     p.file("models/orders.sql", "select * from {{ ref('raw_orders') }}\n");
     p.file("models/revenue.sql", "select sum(amount) as total from {{ ref('orders') }}\n");
@@ -171,17 +182,18 @@ class VersionsAccessExposuresE2ETest {
     return p;
   }
 
-  @Test
-  void exposuresAreListedSelectableAndNeverRun(@TempDir Path tmp) {
-    TestProject p = exposed(tmp);
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void exposuresAreListedSelectableAndNeverRun(Engine engine, @TempDir Path tmp) {
+    EngineProject p = exposed(engine, tmp);
     assertThat(p.run("ls").ok().out()).contains("exposure:expo.weekly_dashboard");
     assertThat(p.run("ls", "-s", "exposure:weekly_dashboard", "--output", "name").ok().lines()).containsExactly("weekly_dashboard");
     assertThat(p.run("ls", "-s", "+exposure:weekly_dashboard", "--output", "name").ok().lines())
         .containsExactlyInAnyOrder("raw_orders", "orders", "revenue", "weekly_dashboard");
 
     p.run("build", "-s", "+exposure:weekly_dashboard").ok();
-    assertThat(p.rows("select total from main.revenue")).containsExactly("30");
-    assertThat(p.relationExists("main", "unrelated")).isFalse();
+    assertThat(p.rows("select total from {s}.revenue")).containsExactly("30");
+    assertThat(p.relationExists("unrelated")).isFalse();
 
     ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
     JsonNode e = p.json("target/manifest.json").path("exposures").path("exposure.expo.weekly_dashboard");
@@ -197,7 +209,8 @@ class VersionsAccessExposuresE2ETest {
 
   @Test
   void anExposureOnAMissingModelIsAnError(@TempDir Path tmp) {
-    TestProject p = exposed(tmp);
+    Engine engine = Engine.DUCKDB; // an error before anything is built: the engine does not matter
+    EngineProject p = exposed(engine, tmp);
     p.file("models/exposures.yml", """
         version: 2
         exposures:

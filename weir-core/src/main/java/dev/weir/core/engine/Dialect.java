@@ -1,5 +1,6 @@
 package dev.weir.core.engine;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -30,6 +31,15 @@ public interface Dialect {
   }
 
   String createSchemaIfNotExists(String database, String schema);
+
+  /**
+   * The name of a scratch relation that belongs to {@code identifier}: {@code identifier + suffix}
+   * (e.g. an incremental run's {@code <model>__dbt_tmp}). An engine with a limit on name length
+   * shortens it, so that the engine never truncates it into a name another relation may have.
+   */
+  default String scratchIdentifier(String identifier, String suffix) {
+    return identifier + suffix;
+  }
 
   default String createTableAs(Relation target, String selectSql) {
     return "create table " + render(target) + " as (\n" + selectSql + "\n)";
@@ -84,6 +94,21 @@ public interface Dialect {
    * false and grants are skipped silently; engines with privileges (Postgres) return true.
    */
   default boolean supportsGrants() { return false; }
+
+  /**
+   * A query for the privileges that roles other than the owner hold on {@code target}: rows of
+   * (grantee, privilege), or null when the engine has no GRANT. Used to revoke what the grants
+   * config of an incremental model or a snapshot no longer names (a rebuilt relation starts
+   * without grants).
+   */
+  default String showGrants(Relation target) { return null; }
+
+  /** {@code revoke <privilege> on <relation> from <grantees>} (grantees as the catalog names them). */
+  default String revoke(Relation target, String privilege, List<String> grantees) {
+    List<String> quoted = new ArrayList<>();
+    for (String g : grantees) quoted.add(g.equalsIgnoreCase("public") ? "public" : quote(g));
+    return "revoke " + privilege + " on " + render(target) + " from " + String.join(", ", quoted);
+  }
 
   /** {@code grant <privilege> on <relation> to <grantees>}, as dbt's default__get_grant_sql spells it. */
   default String grant(Relation target, String privilege, List<String> grantees) {

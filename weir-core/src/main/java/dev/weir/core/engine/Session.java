@@ -61,6 +61,17 @@ public interface Session extends AutoCloseable {
   void replaceView(Relation target, String selectSql);
 
   /**
+   * Runs {@code statements} that alter the table {@code table} in place (an incremental model's
+   * on_schema_change: added, dropped and retyped columns), in the caller's transaction. Views on
+   * the table must still work afterwards if their columns still fit: by default the statements
+   * just run (DuckDB's views bind to names); an engine whose views pin the table's columns
+   * (Postgres refuses to retype or drop a column a view reads) saves, drops and re-creates them.
+   */
+  default void alterTable(Relation table, List<String> statements) {
+    for (String sql : statements) execute(sql);
+  }
+
+  /**
    * Replaces (or creates) {@code target} with a table of the given columns filled by
    * {@code rows}, atomically (seed loads).
    */

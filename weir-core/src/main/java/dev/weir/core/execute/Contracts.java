@@ -120,7 +120,7 @@ final class Contracts {
    */
   static long replaceTable(Node n, Relation target, String sql, Session s) {
     Dialect d = s.dialect();
-    Relation tmp = target.withIdentifier(target.identifier() + "__weir_ctmp");
+    Relation tmp = target.withIdentifier(d.scratchIdentifier(target.identifier(), "__weir_ctmp"));
     Optional<Relation> existing = s.getRelation(target.database(), target.schema(), target.identifier());
     StringBuilder cols = new StringBuilder();
     for (Node.ColumnDef c : n.columns.values()) {

@@ -77,6 +77,12 @@ final class Hooks {
     boolean inside = !grants.isEmpty() || pre.stream().anyMatch(Hook::transaction) || post.stream().anyMatch(Hook::transaction);
     if (pre.isEmpty() && post.isEmpty() && grants.isEmpty()) return body.get();
 
+    // dbt's should_revoke: an incremental run or a snapshot keeps the table and its grants, so what
+    // the config no longer names is revoked; a rebuilt relation starts without grants.
+    boolean kept = n.resourceType == ResourceType.SNAPSHOT
+        || "incremental".equals(n.materialized()) && !Incremental.shouldFullRefresh(n, wh.fullRefresh());
+    boolean revoke = !grants.isEmpty() && kept
+        && s.getRelation(n.database, n.schema, n.alias).map(r -> r.type() == RelationType.TABLE).orElse(false);
     run(n, "pre-hook", pre, false, s, wh);
     boolean own = transactional && inside && !s.inTransaction();
     if (own) s.begin();
@@ -85,7 +91,7 @@ final class Hooks {
       run(n, "pre-hook", pre, true, s, wh);
       out = body.get();
       run(n, "post-hook", post, true, s, wh);
-      applyGrants(n, s, grants);
+      applyGrants(n, s, grants, revoke);
       if (own) s.commit();
     } catch (RuntimeException e) {
       if (own) {
@@ -144,12 +150,30 @@ final class Hooks {
     return out;
   }
 
-  private static void applyGrants(Node n, Session s, Map<String, List<String>> grants) {
+  private static void applyGrants(Node n, Session s, Map<String, List<String>> grants, boolean revoke) {
     if (grants.isEmpty()) return;
     Relation target = new Relation(n.database, n.schema, n.alias, n.materialized() != null && n.materialized().equals("view")
         ? RelationType.VIEW : RelationType.TABLE);
-    for (Map.Entry<String, List<String>> e : grants.entrySet()) {
-      String sql = s.dialect().grant(target, e.getKey(), e.getValue());
+    List<String> sqls = new ArrayList<>();
+    String show = revoke ? s.dialect().showGrants(target) : null;
+    if (show != null) {
+      // Privileges held now that the config does not name (names compared case-insensitively, as dbt does).
+      Map<String, List<String>> gone = new LinkedHashMap<>();
+      for (List<Object> row : s.query(show, 100_000).rows()) {
+        String grantee = String.valueOf(row.get(0));
+        String privilege = String.valueOf(row.get(1));
+        List<String> wanted = null;
+        for (Map.Entry<String, List<String>> e : grants.entrySet()) {
+          if (e.getKey().equalsIgnoreCase(privilege)) wanted = e.getValue();
+        }
+        if (wanted == null || wanted.stream().noneMatch(grantee::equalsIgnoreCase)) {
+          gone.computeIfAbsent(privilege, k -> new ArrayList<>()).add(grantee);
+        }
+      }
+      for (Map.Entry<String, List<String>> e : gone.entrySet()) sqls.add(s.dialect().revoke(target, e.getKey(), e.getValue()));
+    }
+    for (Map.Entry<String, List<String>> e : grants.entrySet()) sqls.add(s.dialect().grant(target, e.getKey(), e.getValue()));
+    for (String sql : sqls) {
       try {
         s.execute(sql);
       } catch (RuntimeException ex) {

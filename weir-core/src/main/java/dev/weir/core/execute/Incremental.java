@@ -124,7 +124,7 @@ final class Incremental {
                                      List<String> extraPredicates, Renderer.Warehouse wh) {
     Dialect d = s.dialect();
     Relation tgt = new Relation(existing.database(), existing.schema(), existing.identifier(), RelationType.TABLE);
-    Relation tmp = new Relation(existing.database(), existing.schema(), n.alias + "__dbt_tmp", RelationType.TABLE);
+    Relation tmp = new Relation(existing.database(), existing.schema(), d.scratchIdentifier(n.alias, "__dbt_tmp"), RelationType.TABLE);
     List<String> log = new ArrayList<>();
     boolean own = !s.inTransaction();
     if (own) s.begin();
@@ -227,14 +227,20 @@ final class Incremental {
         return existing;
       }
       case "append_new_columns", "sync_all_columns" -> {
-        for (ColumnInfo c : added) exec(s, log, "alter table " + rt + " add column " + d.quote(c.name()) + " " + c.dataType());
+        List<String> alters = new ArrayList<>();
+        for (ColumnInfo c : added) alters.add("alter table " + rt + " add column " + d.quote(c.name()) + " " + c.dataType());
         if (mode.equals("sync_all_columns")) {
-          for (ColumnInfo c : removed) exec(s, log, "alter table " + rt + " drop column " + d.quote(c.name()));
+          for (ColumnInfo c : removed) alters.add("alter table " + rt + " drop column " + d.quote(c.name()));
           for (ColumnInfo[] t : retyped) {
             String q = d.quote(t[0].name());
-            exec(s, log, "alter table " + rt + " alter column " + q + " type " + t[1].dataType() + " using cast(" + q + " as "
+            alters.add("alter table " + rt + " alter column " + q + " type " + t[1].dataType() + " using cast(" + q + " as "
                 + t[1].dataType() + ")");
           }
+        }
+        if (!alters.isEmpty()) {
+          // Through the session: views on the table must survive the change (Postgres pins their columns).
+          log.addAll(alters);
+          s.alterTable(target, alters);
         }
         if (changed) {
           ws.console().info("  " + n.name + ": on_schema_change=" + mode + (added.isEmpty() ? "" : ", added " + describe(added))

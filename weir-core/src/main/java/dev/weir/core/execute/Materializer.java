@@ -52,7 +52,7 @@ final class Materializer {
       case SEED -> hooks.around(n, s, wh, true, () -> seed(n, s, wh));
       case TEST -> test(n, sql, s, wh);
       case MODEL -> hooks.around(n, s, wh, !Incremental.isMicrobatch(n), () -> model(n, sql, s, wh));
-      case SNAPSHOT -> new Snapshotter(compiler).run(n, sql, s);
+      case SNAPSHOT -> hooks.around(n, s, wh, true, () -> new Snapshotter(compiler).run(n, sql, s));
       case UNIT_TEST -> new UnitTester(ws, compiler).run(n, s, wh);
       default -> plugged(n, s);
     };
@@ -133,7 +133,8 @@ final class Materializer {
       rows = s.replaceTableWithRows(target, cols, data.rows());
     } else {
       // Loaded beside the seed first; its good rows then replace the seed's table.
-      Relation load = new Relation(n.database, n.schema, n.alias + "__weir_seedload", RelationType.TABLE);
+      Relation load = new Relation(n.database, n.schema, s.dialect().scratchIdentifier(n.alias, "__weir_seedload"),
+          RelationType.TABLE);
       s.replaceTableWithRows(load, cols, data.rows());
       try {
         rows = Quarantine.replace(ws, compiler, n, target, "select * from " + d.render(load), s, wh, quarantine);

@@ -53,7 +53,7 @@ final class Quarantine {
   static long replace(Workspace ws, Compiler compiler, Node model, Relation target, String sql, Session s,
                       Renderer.Warehouse wh, List<Node> checks) {
     Dialect d = s.dialect();
-    Relation stage = new Relation(target.database(), target.schema(), target.identifier() + "__weir_qstage", RelationType.TABLE);
+    Relation stage = new Relation(target.database(), target.schema(), d.scratchIdentifier(target.identifier(), "__weir_qstage"), RelationType.TABLE);
     Relation q = relation(model);
     List<String[]> preds = new ArrayList<>();
     int seq = 0;

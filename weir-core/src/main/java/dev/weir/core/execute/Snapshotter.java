@@ -160,7 +160,7 @@ final class Snapshotter {
     List<ColumnInfo> sourceCols = columnsOf(s, sql);
     String staging = stagingSql(d, cfg, st, sql, d.render(target), sourceCols, existing);
 
-    Relation tmp = new Relation(null, null, n.alias + "__weir_snapshot_staging", RelationType.TABLE);
+    Relation tmp = new Relation(null, null, d.scratchIdentifier(n.alias, "__weir_snapshot_staging"), RelationType.TABLE);
     String tt = d.render(tmp);
     String rt = d.render(target);
     String dest = "dbt_internal_dest";

@@ -1,7 +1,10 @@
 package dev.weir.engine.postgres;
 
 import dev.weir.core.engine.Dialect;
+import dev.weir.core.engine.Relation;
 import dev.weir.core.engine.RelationType;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * PostgreSQL's SQL spelling.
@@ -58,6 +61,33 @@ public final class PostgresDialect implements Dialect {
     return "create schema if not exists " + quote(schema);
   }
 
+  /**
+   * {@code <identifier><suffix>}, shortened when that would pass the 63-byte limit (Postgres would
+   * otherwise truncate it silently, possibly into the name of the target itself or of another
+   * model's relation, and catalog lookups by the full name would not find it): a prefix of the
+   * identifier, a hash of the whole of it, then the suffix.
+   */
+  @Override
+  public String scratchIdentifier(String identifier, String suffix) {
+    String name = identifier + suffix;
+    if (bytes(name) <= MAX_IDENTIFIER_BYTES) return name;
+    String hash = String.format(Locale.ROOT, "%08x", identifier.hashCode());
+    int budget = MAX_IDENTIFIER_BYTES - bytes(suffix) - hash.length() - 1;
+    StringBuilder prefix = new StringBuilder();
+    for (int i = 0; i < identifier.length(); ) {
+      int cp = identifier.codePointAt(i);
+      String ch = new String(Character.toChars(cp));
+      if (bytes(prefix + ch) > budget) break;
+      prefix.append(ch);
+      i += Character.charCount(cp);
+    }
+    return prefix + "_" + hash + suffix;
+  }
+
+  private static int bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
   /** Postgres: {@code float} without a precision is {@code double precision}. */
   @Override
   public String normalizeType(String type) {
@@ -89,6 +119,18 @@ public final class PostgresDialect implements Dialect {
    */
   public boolean supportsGrants() {
     return true;
+  }
+
+  /** Privileges from the relation's ACL, leaving out the owner's own. */
+  @Override
+  public String showGrants(Relation target) {
+    return "select case when a.grantee = 0 then 'public' else pg_catalog.pg_get_userbyid(a.grantee) end,"
+        + " lower(a.privilege_type)"
+        + " from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace,"
+        + " pg_catalog.aclexplode(c.relacl) a"
+        + " where n.nspname = " + (target.schema() == null ? "current_schema()" : stringLiteral(target.schema()))
+        + " and c.relname = " + stringLiteral(target.identifier())
+        + " and a.grantee <> c.relowner order by 2, 1";
   }
 
   /** The SQL keyword(s) naming a kind of relation: table, view or materialized view. */

@@ -785,6 +785,33 @@ public final class PostgresSession implements Session {
     });
   }
 
+  /**
+   * Postgres pins a view to the columns it reads: a column a view reads cannot be retyped or
+   * dropped ("cannot alter type of a column used by a view or rule"). The dependent views are
+   * saved and dropped, the statements run, and the views re-created, as {@link #swapIn} does for a
+   * replaced table; a view that reads a dropped column no longer fits and is left dropped, with a
+   * notice. Atomic: under a savepoint of the caller's transaction, or in a transaction of its own.
+   */
+  @Override
+  public void alterTable(Relation table, List<String> statements) {
+    startOperation();
+    Relation t = qualify(table);
+    atomically(true, () -> {
+      Optional<Found> old = find(t.database(), t.schema(), t.identifier());
+      List<Dependent> deps = old.isPresent() ? saveDependents(old.get()) : List.of();
+      for (int i = deps.size() - 1; i >= 0; i--) {
+        checkCancelled();
+        exec("drop " + deps.get(i).kind() + " if exists " + deps.get(i).render());
+      }
+      for (String sql : statements) {
+        checkCancelled();
+        exec(stripSemicolons(sql));
+      }
+      if (!deps.isEmpty()) recreate(t, deps);
+      return null;
+    });
+  }
+
   @Override
   public void replaceView(Relation target, String selectSql) {
     startOperation();
@@ -813,25 +840,9 @@ public final class PostgresSession implements Session {
     });
   }
 
-  /**
-   * {@code <identifier>__weir_tmp}, shortened when that would pass Postgres' 63-byte limit (which
-   * would otherwise truncate it, possibly into the name of the target itself): a prefix of the
-   * identifier, a hash of the whole of it, then the suffix.
-   */
+  /** {@code <identifier>__weir_tmp}, shortened as {@link PostgresDialect#scratchIdentifier} shortens it. */
   static String scratchName(String identifier) {
-    String name = identifier + TMP_SUFFIX;
-    if (bytes(name) <= PostgresDialect.MAX_IDENTIFIER_BYTES) return name;
-    String hash = String.format(Locale.ROOT, "%08x", identifier.hashCode());
-    int budget = PostgresDialect.MAX_IDENTIFIER_BYTES - TMP_SUFFIX.length() - hash.length() - 1;
-    StringBuilder prefix = new StringBuilder();
-    for (int i = 0; i < identifier.length(); ) {
-      int cp = identifier.codePointAt(i);
-      String ch = new String(Character.toChars(cp));
-      if (bytes(prefix + ch) > budget) break;
-      prefix.append(ch);
-      i += Character.charCount(cp);
-    }
-    return prefix + "_" + hash + TMP_SUFFIX;
+    return PostgresDialect.INSTANCE.scratchIdentifier(identifier, TMP_SUFFIX);
   }
 
   private static int bytes(String s) {

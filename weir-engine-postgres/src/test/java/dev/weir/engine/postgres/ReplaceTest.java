@@ -225,6 +225,15 @@ class ReplaceTest {
     assertThat(one("select count(*) from dep_long")).isEqualTo(2L);
     assertThat(PostgresSession.scratchName(name63)).hasSizeLessThanOrEqualTo(63).endsWith("__weir_tmp");
     assertThat(PostgresSession.scratchName("ü".repeat(40)).getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(63);
+    // The core's scratch relations (an incremental run's __dbt_tmp, ...) are shortened the same way:
+    // short names keep the plain suffix, long ones never collide with the name Postgres would truncate to.
+    PostgresDialect d = PostgresDialect.INSTANCE;
+    assertThat(d.scratchIdentifier("orders", "__dbt_tmp")).isEqualTo("orders__dbt_tmp");
+    String a = d.scratchIdentifier("m".repeat(60), "__dbt_tmp");
+    String b = d.scratchIdentifier("m".repeat(59) + "x", "__dbt_tmp");
+    assertThat(a).hasSizeLessThanOrEqualTo(63).endsWith("__dbt_tmp").isNotEqualTo(b);
+    assertThat(d.scratchIdentifier("é".repeat(30), "__weir_snapshot_staging").getBytes(StandardCharsets.UTF_8).length)
+        .isLessThanOrEqualTo(63);
     assertThatThrownBy(() -> s.replaceTable(Relation.of(null, null, "n".repeat(64)), "select 1"))
         .hasMessageContaining("63 bytes");
   }
