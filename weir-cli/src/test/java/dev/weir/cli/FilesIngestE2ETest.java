@@ -260,6 +260,26 @@ class FilesIngestE2ETest {
   }
 
   @Test
+  void aLargeFileReportsItsOwnProgressWhileItLoads(@TempDir Path dir) throws IOException {
+    TestProject p = project(dir, """
+        ingestions:
+          - name: bulk
+            files:
+              - name: events
+                path: "data/events.csv"
+        """);
+    Files.createDirectories(dir.resolve("data"));
+    // ~90 MB: above the size from which one file gets progress lines of its own
+    duck("copy (select range as id, 'event number ' || range || ' of a large file' as label, range % 1000 as kind from range(2500000))"
+        + " to '" + dir.resolve("data/events.csv") + "' (format csv, header true)");
+    assertThat(Files.size(dir.resolve("data/events.csv"))).isGreaterThan(64L << 20);
+    p.env.put("WEIR_INGEST_PROGRESS_SECONDS", "0.2");
+    TestProject.Result r = p.run("ingest").ok();
+    assertThat(r.out()).containsPattern("ingesting main\\.events: file 1 of 1 \\(data/events\\.csv\\) \\d+%, [\\d,]+ of \\d+ MB, ETA \\d+s");
+    assertThat(p.rows("select count(*), max(id) from main.events")).containsExactly("2500000|2499999");
+  }
+
+  @Test
   void buildRunsIngestModelsTestsThenExportsAtomically(@TempDir Path dir) throws IOException {
     TestProject p = project(dir, """
         ingestions:

@@ -91,6 +91,9 @@ final class FileLoad {
 
     List<List<Object>> rows(String sql);
 
+    /** How far the statement running now has got (0–100), or -1 (see {@link dev.weir.core.engine.Session#progress}). */
+    double progress();
+
     @Override default void close() {}
   }
 
@@ -259,12 +262,26 @@ final class FileLoad {
       long bytesTotal = toLoad.stream().mapToLong(Found::size).sum();
       long bytesDone = 0;
       int done = 0;
+      if (toLoad.stream().anyMatch(x -> x.size() >= PROGRESS_FILE_BYTES)) {
+        // DuckDB tracks a statement's progress only with its progress bar on (never printed: Weir prints the lines)
+        duck.exec("set enable_progress_bar_print = false");
+        duck.exec("set enable_progress_bar = true");
+      }
       try {
         for (Found f : toLoad) {
           Map<String, String> cols = fileCols.get(f.rel());
           Map<String, ColumnType> types = new LinkedHashMap<>(); // by the file's column names
           for (var c : cols.entrySet()) types.put(c.getKey(), finalTypes.get(c.getValue()));
-          long[] counts = fill(duck, f, format, stage, cols, types, declared, dead);
+          long[] counts;
+          // a file big enough to take a while gets progress lines of its own (DuckDB's query progress)
+          try (AutoCloseable ticker = f.size() >= PROGRESS_FILE_BYTES ? fileProgress(duck, desc, f, done, toLoad.size(), bytesDone,
+              bytesTotal, t0) : () -> { }) {
+            counts = fill(duck, f, format, stage, cols, types, declared, dead);
+          } catch (RuntimeException e) {
+            throw e;
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
           loaded += counts[0];
           badRows += counts[1];
           rowsPerFile.put(f.rel(), counts[0]);
@@ -520,6 +537,31 @@ final class FileLoad {
     return new long[] {n, bad};
   }
 
+  /** Files at least this big report their own progress while they load. */
+  static final long PROGRESS_FILE_BYTES = 64L << 20;
+
+  /**
+   * Prints a progress line every {@link #progressSeconds} while one large file loads: the statement's progress as DuckDB
+   * reports it, the bytes of the ingestion done so far, and the ETA over all its files. Stops when closed.
+   */
+  private AutoCloseable fileProgress(Duck duck, String desc, Found f, int done, int files, long bytesBefore, long bytesTotal, long t0) {
+    java.util.concurrent.ScheduledExecutorService ex = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "weir-ingest-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(100, Math.round(progressSeconds * 1000));
+    ex.scheduleWithFixedDelay(() -> {
+      double pct = duck.progress();
+      if (pct < 0) return;
+      long bytesDone = bytesBefore + Math.round(f.size() * pct / 100);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      console.info(String.format(Locale.ROOT, "  ingesting %s: file %d of %d (%s) %.0f%%, %,d of %,d MB, ETA %ds", desc, done + 1, files,
+          f.rel(), pct, bytesDone >> 20, bytesTotal >> 20, Math.round(secs * (bytesTotal - bytesDone) / Math.max(bytesDone, 1))));
+    }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return ex::shutdownNow;
+  }
+
   private static String firstLine(String m) {
     if (m == null) return "";
     return m.length() > 600 ? m.substring(0, 600) + "..." : m;
@@ -624,6 +666,8 @@ final class FileLoad {
         @Override public long exec(String sql) { return s.execute(sql); }
 
         @Override public List<List<Object>> rows(String sql) { return s.query(sql, -1).rows(); }
+
+        @Override public double progress() { return s.progress(); }
       };
     }
     if (!"postgres".equals(engine)) {
@@ -636,8 +680,11 @@ final class FileLoad {
         st.execute("set temp_directory = " + lit(tmpDir.resolve("duckdb_spill").toString()));
       }
       return new Duck() {
+        private volatile Statement running;
+
         @Override public long exec(String sql) {
           try (Statement st = c.createStatement()) {
+            running = st;
             boolean rs = st.execute(sql);
             if (rs) {
               try (ResultSet r = st.getResultSet()) {
@@ -647,6 +694,16 @@ final class FileLoad {
             return st.getUpdateCount();
           } catch (SQLException e) {
             throw WeirException.runtime(e.getMessage(), e);
+          } finally {
+            running = null;
+          }
+        }
+
+        @Override public double progress() {
+          try {
+            return running instanceof org.duckdb.DuckDBPreparedStatement p ? p.getQueryProgress().getPercentage() : -1;
+          } catch (SQLException | RuntimeException e) {
+            return -1;
           }
         }
 

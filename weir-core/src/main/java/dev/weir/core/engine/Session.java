@@ -35,6 +35,12 @@ public interface Session extends AutoCloseable {
   /** Cancels the statement running on this session, from another thread. */
   void cancel();
 
+  /**
+   * How far the statement running on this session has got, 0 to 100, asked from another thread (progress lines of long
+   * loads); -1 when nothing runs or the engine cannot tell.
+   */
+  default double progress() { return -1; }
+
   Optional<Relation> getRelation(String database, String schema, String identifier);
 
   List<Relation> listRelations(String database, String schema);

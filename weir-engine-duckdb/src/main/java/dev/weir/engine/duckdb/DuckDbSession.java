@@ -222,6 +222,18 @@ public final class DuckDbSession implements Session {
   }
 
   @Override
+  public double progress() {
+    Statement st = current;
+    if (!(st instanceof org.duckdb.DuckDBPreparedStatement p)) return -1;
+    try {
+      double pct = p.getQueryProgress().getPercentage();
+      return pct < 0 ? -1 : Math.min(100, pct);
+    } catch (SQLException | RuntimeException e) {
+      return -1; // the statement ended meanwhile
+    }
+  }
+
+  @Override
   public void cancel() {
     cancelRequested = true;
     Statement st = current;
