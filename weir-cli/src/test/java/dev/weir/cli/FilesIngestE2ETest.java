@@ -280,6 +280,30 @@ class FilesIngestE2ETest {
   }
 
   @Test
+  void checksDeclaredOnAnIngestedFileRunOnEachLoadAndGateWhatBuildsOnIt(@TempDir Path dir) {
+    TestProject p = project(dir, """
+        ingestions:
+          - name: landing
+            files:
+              - name: deliveries
+                path: "data/deliveries.csv"
+                data_tests:
+                  - unique: {column_name: id}
+                  - accepted_values: {column_name: status, values: [ok, late]}
+        """);
+    p.file("models/late_deliveries.sql", "select id from {{ source('landing', 'deliveries') }} where status = 'late'\n");
+    p.file("data/deliveries.csv", "id,status\n1,ok\n2,late\n2,late\n3,lost\n");
+    TestProject.Result bad = p.run("build").exits(1);
+    assertThat(bad.out()).containsPattern("FAIL 1 test unique_source_landing_deliveries__id")
+        .containsPattern("FAIL 1 test accepted_values_source_landing_deliveries__status__ok__late").containsPattern("SKIP .*late_deliveries");
+    assertThat(p.relationExists("main", "late_deliveries")).isFalse();
+    p.file("data/deliveries.csv", "id,status\n1,ok\n2,late\n3,late\n");
+    TestProject.Result good = p.run("build").ok();
+    assertThat(good.out()).contains("PASS=4");
+    assertThat(p.rows("select id from main.late_deliveries order by id")).containsExactly("2", "3");
+  }
+
+  @Test
   void buildRunsIngestModelsTestsThenExportsAtomically(@TempDir Path dir) throws IOException {
     TestProject p = project(dir, """
         ingestions:

@@ -31,7 +31,8 @@ public final class FileSpecs {
   public static final List<String> COMPRESSION = List.of("auto", "none", "gzip", "zstd");
 
   private static final Set<String> FILE_KEYS = Set.of("name", "description", "path", "format", "header", "delimiter", "quote",
-      "columns", "compression", "mode", "primary_key", "on_schema_change", "bad_rows", "tags", "meta", "enabled");
+      "columns", "compression", "mode", "primary_key", "on_schema_change", "bad_rows", "tags", "meta", "enabled", "data_tests",
+      "tests");
   private static final Set<String> INGESTION_KEYS = Set.of("name", "description", "schema", "database", "mode",
       "on_schema_change", "bad_rows", "tags", "meta", "enabled", "files");
 

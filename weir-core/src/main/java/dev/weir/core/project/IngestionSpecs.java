@@ -39,7 +39,7 @@ public final class IngestionSpecs {
   private static final Set<String> CONNECTION_KEYS = Set.of("url", "user", "password", "properties");
   private static final Set<String> TABLE_KEYS = Set.of("name", "description", "source_table", "query", "pattern", "mode",
       "cursor", "lookback", "primary_key", "columns", "split", "on_schema_change", "bad_rows", "tags", "meta", "enabled",
-      "fetch_size");
+      "fetch_size", "data_tests", "tests");
   private static final Set<String> COLUMNS_KEYS = Set.of("include", "exclude", "rename", "types");
   private static final Set<String> SPLIT_KEYS = Set.of("column", "parallelism");
   private static final Set<String> BAD_ROWS_KEYS = Set.of("max_fraction");
@@ -59,6 +59,18 @@ public final class IngestionSpecs {
       }
       checkKeys(file, e, KEYS, "ingestion property");
       out.add(e);
+    }
+    return out;
+  }
+
+  /**
+   * The table and file entries of an ingestion entry that are mappings (a table given by its bare name is a string):
+   * the places where checks on each load ({@code data_tests:}) are declared.
+   */
+  public static List<YMap> tableEntries(YMap e) {
+    List<YMap> out = new ArrayList<>();
+    for (String key : List.of("tables", "files")) {
+      if (e.get(key) instanceof YList l) for (Object o : l) if (o instanceof YMap t && t.get("name") != null) out.add(t);
     }
     return out;
   }
