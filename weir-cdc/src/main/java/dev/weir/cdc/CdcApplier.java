@@ -11,6 +11,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +29,13 @@ import org.apache.kafka.connect.data.Struct;
  * WAL LSN (growing within a transaction) — that strictly increases in the order pgoutput delivers
  * changes. A change whose position is not above the stored one was applied already and is skipped.
  * Snapshot reads carry no order; they are merged by key (idempotent by nature), and history keeps one
- * snapshot row per key.
+ * snapshot row per key. Binlog sources use (transaction, number of the change within it) instead (see
+ * {@link CdcRunner#restartOffset}), and also commit Debezium's schema history records here ({@link WarehouseSchemaHistory}).
  */
 final class CdcApplier {
   static final String OFFSETS_TABLE = "weir_cdc_offsets";
+  /** Binlog sources: Debezium's schema history, one row per record, written with the data. */
+  static final String SCHEMA_HISTORY_TABLE = "weir_cdc_schema_history";
   /** Columns Weir adds to the current tables (besides {@code _weir_deleted} with soft deletes). */
   static final List<String> META = List.of("_weir_op", "_weir_seq", "_weir_lsn", "_weir_tx_id", "_weir_commit_ts");
 
@@ -61,9 +65,15 @@ final class CdcApplier {
   private final String database;
   private final Relation offsets;
   private final Map<String, TableState> tables = new HashMap<>();
+  private final Relation schemaHistory;
+  private WarehouseSchemaHistory.Store historyStore;
+  private boolean resetSchemaHistory;
+  private long schemaHistorySeq;
   private Position stored;
   private long events;
   private long historyRows;
+  /** Whether the offsets table has this source's row: then a plain UPDATE stores the position (an upsert costs ~3x more on DuckDB). */
+  private boolean offsetRowExists;
 
   private static final class TableState {
     Relation target;
@@ -82,6 +92,7 @@ final class CdcApplier {
     this.engineType = engine.type();
     this.database = engine.defaultDatabase();
     this.offsets = Relation.of(database, spec.targetSchema(), OFFSETS_TABLE);
+    this.schemaHistory = Relation.of(database, spec.targetSchema(), SCHEMA_HISTORY_TABLE);
   }
 
   private String str() { return "postgres".equals(engineType) ? "text" : "varchar"; }
@@ -92,11 +103,42 @@ final class CdcApplier {
     s.execute("create table if not exists " + d.render(offsets) + " (source " + str() + " not null primary key, slot " + str()
         + ", offset_key " + str() + ", offset_value " + str() + ", commit_lsn bigint, lsn bigint, tx_id bigint, events bigint,"
         + " history_rows bigint, last_commit_ts timestamp, applied_at timestamp)");
+    if (spec.binlog()) {
+      s.execute("create table if not exists " + d.render(schemaHistory) + " (source " + str() + " not null, seq bigint not null, record "
+          + str() + ", primary key (source, seq))");
+    }
     Stored st = read(s, d, offsets, spec.name());
     stored = st == null ? null : st.position();
     events = st == null ? 0 : st.events();
     historyRows = st == null ? 0 : st.historyRows();
+    offsetRowExists = st != null;
     return st;
+  }
+
+  /** Binlog sources: the schema history records the warehouse holds, in order. */
+  List<String> storedSchemaHistory() {
+    List<String> out = new ArrayList<>();
+    if (resetSchemaHistory) return out;
+    for (List<Object> row : s.query("select seq, record from " + d.render(schemaHistory) + " where source = "
+        + d.stringLiteral(spec.name()) + " order by seq", -1).rows()) {
+      schemaHistorySeq = Math.max(schemaHistorySeq, num(row.get(0)));
+      out.add((String) row.get(1));
+    }
+    return out;
+  }
+
+  /** Binlog sources: where Debezium's schema history records wait for the next commit. */
+  void history(WarehouseSchemaHistory.Store store) {
+    this.historyStore = store;
+  }
+
+  /**
+   * Binlog sources killed inside the initial snapshot: it is taken again from the start, so the
+   * stored position is forgotten and the schema history is replaced at the next commit.
+   */
+  void restartSnapshot() {
+    stored = null;
+    resetSchemaHistory = true;
   }
 
   static Stored read(Session s, Dialect d, Relation offsets, String source) {
@@ -130,16 +172,26 @@ final class CdcApplier {
     for (Change c : todo) byTable.computeIfAbsent(c.table(), k -> new ArrayList<>()).add(c);
     Map<String, Object[]> prepared = new LinkedHashMap<>();
     long seq = events;
-    Map<Change, Long> seqOf = new HashMap<>();
+    // by identity: a record's hashCode would hash the whole row image and its schema (a tenth of the applier's CPU)
+    Map<Change, Long> seqOf = new IdentityHashMap<>();
     for (Change c : todo) seqOf.put(c, ++seq);
     for (Map.Entry<String, List<Change>> e : byTable.entrySet()) {
       prepared.put(e.getKey(), align(e.getKey(), e.getValue()));
     }
     Position newPos = last == null ? stored : (stored != null && last.compareTo(stored) < 0 && last.commitLsn() >= 0 ? stored : last);
     int hist = 0;
+    List<String> schemaRecords = historyStore == null ? List.of() : historyStore.drain();
+    long schemaSeq = schemaHistorySeq;
     s.begin();
     boolean done = false;
     try {
+      if (resetSchemaHistory) {
+        s.execute("delete from " + d.render(schemaHistory) + " where source = " + d.stringLiteral(spec.name()));
+      }
+      for (String rec : schemaRecords) {
+        s.execute("insert into " + d.render(schemaHistory) + " (source, seq, record) values (" + d.stringLiteral(spec.name()) + ", "
+            + (++schemaSeq) + ", " + d.stringLiteral(rec) + ")");
+      }
       for (Map.Entry<String, List<Change>> e : byTable.entrySet()) {
         Object[] p = prepared.get(e.getKey());
         @SuppressWarnings("unchecked") List<String> cols = (List<String>) p[1];
@@ -149,25 +201,41 @@ final class CdcApplier {
       CdcFaults.reached(CdcFaults.Point.BEFORE_COMMIT);
       long newEvents = seq;
       long newHist = historyRows + hist;
-      s.execute("insert into " + d.render(offsets) + " (source, slot, offset_key, offset_value, commit_lsn, lsn, tx_id, events,"
-          + " history_rows, last_commit_ts, applied_at) values (" + d.stringLiteral(spec.name()) + ", " + d.stringLiteral(spec.slot())
-          + ", " + lit(offsetKey) + ", " + lit(offsetValue) + ", " + (newPos == null ? "null" : newPos.commitLsn()) + ", "
-          + (newPos == null ? "null" : newPos.lsn()) + ", " + (todo.isEmpty() ? "null" : todo.get(todo.size() - 1).txId()) + ", "
-          + newEvents + ", " + newHist + ", " + (lastTsMs <= 0 ? "null" : tsLit(lastTsMs)) + ", current_timestamp)"
-          + " on conflict (source) do update set slot = excluded.slot, offset_key = excluded.offset_key,"
-          + " offset_value = excluded.offset_value, commit_lsn = excluded.commit_lsn, lsn = excluded.lsn,"
-          + " tx_id = coalesce(excluded.tx_id, " + d.render(offsets) + ".tx_id), events = excluded.events,"
-          + " history_rows = excluded.history_rows, last_commit_ts = coalesce(excluded.last_commit_ts, " + d.render(offsets)
-          + ".last_commit_ts), applied_at = excluded.applied_at");
+      String slotLit = d.stringLiteral(spec.binlog() ? "server_id " + spec.serverId() : spec.slot());
+      String commitLsnLit = newPos == null ? "null" : String.valueOf(newPos.commitLsn());
+      String lsnLit = newPos == null ? "null" : String.valueOf(newPos.lsn());
+      String txLit = todo.isEmpty() ? "null" : String.valueOf(todo.get(todo.size() - 1).txId());
+      String commitTsLit = lastTsMs <= 0 ? "null" : tsLit(lastTsMs);
+      long updated = !offsetRowExists ? 0 : s.execute("update " + d.render(offsets) + " set slot = " + slotLit + ", offset_key = "
+          + lit(offsetKey) + ", offset_value = " + lit(offsetValue) + ", commit_lsn = " + commitLsnLit + ", lsn = " + lsnLit
+          + ", tx_id = coalesce(" + txLit + ", tx_id), events = " + newEvents + ", history_rows = " + newHist
+          + ", last_commit_ts = coalesce(" + commitTsLit + ", last_commit_ts), applied_at = current_timestamp where source = "
+          + d.stringLiteral(spec.name()));
+      if (updated != 1) {
+        s.execute("insert into " + d.render(offsets) + " (source, slot, offset_key, offset_value, commit_lsn, lsn, tx_id, events,"
+            + " history_rows, last_commit_ts, applied_at) values (" + d.stringLiteral(spec.name()) + ", " + slotLit
+            + ", " + lit(offsetKey) + ", " + lit(offsetValue) + ", " + commitLsnLit + ", " + lsnLit + ", " + txLit + ", "
+            + newEvents + ", " + newHist + ", " + commitTsLit + ", current_timestamp)"
+            + " on conflict (source) do update set slot = excluded.slot, offset_key = excluded.offset_key,"
+            + " offset_value = excluded.offset_value, commit_lsn = excluded.commit_lsn, lsn = excluded.lsn,"
+            + " tx_id = coalesce(excluded.tx_id, " + d.render(offsets) + ".tx_id), events = excluded.events,"
+            + " history_rows = excluded.history_rows, last_commit_ts = coalesce(excluded.last_commit_ts, " + d.render(offsets)
+            + ".last_commit_ts), applied_at = excluded.applied_at");
+      }
       CdcFaults.reached(CdcFaults.Point.MID_COMMIT);
       s.commit();
       done = true;
+      offsetRowExists = true;
+      resetSchemaHistory = false;
+      schemaHistorySeq = schemaSeq;
+      if (historyStore != null) historyStore.committed(schemaRecords);
       stored = newPos;
       events = newEvents;
       historyRows = newHist;
       CdcFaults.reached(CdcFaults.Point.AFTER_COMMIT);
     } finally {
       if (!done) {
+        if (historyStore != null) historyStore.undrain(schemaRecords);
         try {
           s.rollback();
         } catch (RuntimeException ignored) {

@@ -30,9 +30,9 @@ import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
- * Runs CDC sources: one Debezium embedded engine (Postgres connector, pgoutput) per source, whose
- * batches are applied to the warehouse by a {@link CdcApplier} before Debezium is told they are
- * processed. The engine starts from the offset the warehouse committed (see {@link WarehouseOffsetStore});
+ * Runs CDC sources: one Debezium embedded engine per source (Postgres connector with pgoutput, or the
+ * MySQL connector reading a MySQL/MariaDB binlog), whose batches are applied to the warehouse by a
+ * {@link CdcApplier} before Debezium is told they are processed. The engine starts from the offset the warehouse committed (see {@link WarehouseOffsetStore});
  * acknowledging a batch lets Debezium flush its LSN to the replication slot, so Postgres keeps the
  * WAL of every change not yet committed to the warehouse.
  */
@@ -115,6 +115,7 @@ public final class CdcRunner {
 
   /** The Debezium properties of a source (the password among them: never log them). */
   static Properties properties(CdcSpec spec) {
+    if (spec.binlog()) return binlogProperties(spec);
     Properties p = new Properties();
     p.setProperty("name", spec.name());
     p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
@@ -143,8 +144,121 @@ public final class CdcRunner {
     return p;
   }
 
+  /**
+   * The Debezium properties of a MySQL/MariaDB source: the MySQL connector reading the binlog as
+   * replica {@code server_id}, through {@link BinlogJdbcDriver}, with the schema history in the
+   * warehouse ({@link WarehouseSchemaHistory}) and types kept exact (decimals and unsigned bigints as
+   * decimals, times in microseconds, tinyint(1) as boolean).
+   */
+  static Properties binlogProperties(CdcSpec spec) {
+    Properties p = new Properties();
+    p.setProperty("name", spec.name());
+    p.setProperty("connector.class", "io.debezium.connector.mysql.MySqlConnector");
+    p.setProperty("offset.storage", WarehouseOffsetStore.class.getName());
+    p.setProperty("offset.flush.interval.ms", "0");
+    p.setProperty("offset.flush.timeout.ms", "60000");
+    p.setProperty("topic.prefix", spec.name());
+    p.setProperty("database.hostname", spec.host());
+    p.setProperty("database.port", String.valueOf(spec.port()));
+    p.setProperty("database.user", spec.user());
+    p.setProperty("database.password", spec.password());
+    p.setProperty("database.server.id", String.valueOf(spec.serverId()));
+    p.setProperty("database.protocol", BinlogJdbcDriver.PROTOCOL);
+    p.setProperty("database.jdbc.driver", BinlogJdbcDriver.class.getName());
+    p.setProperty("database.include.list", spec.database().replace(".", "\\."));
+    p.setProperty("table.include.list", spec.includeList());
+    p.setProperty("schema.history.internal", WarehouseSchemaHistory.class.getName());
+    p.setProperty(WarehouseSchemaHistory.SOURCE_PROPERTY, spec.name());
+    p.setProperty("schema.history.internal.store.only.captured.tables.ddl", "true");
+    p.setProperty("schema.history.internal.store.only.captured.databases.ddl", "true");
+    p.setProperty("include.schema.changes", "true");
+    p.setProperty("snapshot.mode", spec.snapshot() == CdcSpec.Snapshot.INITIAL ? "initial" : "no_data");
+    p.setProperty("snapshot.locking.mode", "minimal");
+    p.setProperty("tombstones.on.delete", "false");
+    p.setProperty("poll.interval.ms", "20");
+    p.setProperty("max.batch.size", String.valueOf(spec.maxBatch()));
+    p.setProperty("max.queue.size", String.valueOf(Math.max(8192, spec.maxBatch() * 2 + 1)));
+    p.setProperty("decimal.handling.mode", "precise");
+    p.setProperty("bigint.unsigned.handling.mode", "precise");
+    p.setProperty("time.precision.mode", "adaptive_time_microseconds");
+    p.setProperty("binary.handling.mode", "bytes");
+    p.setProperty("converters", "weirbool");
+    p.setProperty("weirbool.type", "io.debezium.connector.binlog.converters.TinyIntOneToBooleanConverter");
+    p.setProperty("heartbeat.interval.ms", "500");
+    // no reconnects inside the process either (a reconnect may read the transaction in hand again): see errors.max.retries
+    p.setProperty("connect.keep.alive", "false");
+    // no restart of the connector inside the process (it would resume from Debezium's own offset, inside a
+    // transaction): a lost connection stops the source with an error, and the next run resumes from the warehouse
+    p.setProperty("errors.max.retries", "0");
+    // the server sends a heartbeat every 0.8 x this on an idle binlog: it moves the position on (--until-caught-up)
+    p.setProperty("connect.keep.alive.interval.ms", "2000");
+    return p;
+  }
+
   static String jdbcUrl(CdcSpec spec) {
+    if (spec.binlog()) return BinlogJdbcDriver.load() + "://" + spec.host() + ":" + spec.port() + "/" + spec.database();
     return "jdbc:postgresql://" + spec.host() + ":" + spec.port() + "/" + spec.database();
+  }
+
+  /** The binlog's end (file number, position): MySQL 8.2+ and MariaDB (through {@link BinlogJdbcDriver}), or older MySQL. */
+  static long[] binlogEnd(Connection c) throws SQLException {
+    SQLException first = null;
+    for (String sql : List.of("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS")) {
+      try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+        if (!rs.next()) throw new SQLException(sql + " returned nothing: is the binlog on (log_bin)?");
+        return new long[] {binlogIndex(rs.getString(1)), rs.getLong(2)};
+      } catch (SQLException e) {
+        if (first == null) first = e;
+      }
+    }
+    throw first;
+  }
+
+  /**
+   * The offset Debezium restarts from. For a binlog source it is rewound to the start of the
+   * transaction in hand ({@code event} and {@code row}, the events and rows to skip inside it,
+   * dropped), so a restarted source always reads that transaction from its start again. A change's
+   * position is (transaction, its number among the transaction's changes as delivered from the
+   * transaction's start), which is then the same in every run; the changes of the transaction that
+   * were applied already come again and are skipped by that position. (Debezium's own event count
+   * is no such identity: resuming inside a transaction, or reconnecting, it counts the events
+   * differently — seen with MariaDB, one event apart — and the skipped part would come again under
+   * other numbers.)
+   */
+  static Map<String, ?> restartOffset(CdcSpec spec, Map<String, ?> offset) {
+    if (!spec.binlog() || offset == null) return offset;
+    Object snap = offset.get("snapshot");
+    if (snap != null && !"false".equals(String.valueOf(snap))) return offset;
+    if (!offset.containsKey("event") && !offset.containsKey("row")) return offset;
+    Map<String, Object> out = new java.util.LinkedHashMap<>(offset);
+    out.remove("event");
+    out.remove("row");
+    return out;
+  }
+
+  /** A binlog file's number ({@code mysql-bin.000042} is 42). */
+  static long binlogIndex(String file) {
+    if (file == null) return 0;
+    int dot = file.lastIndexOf('.');
+    try {
+      return Long.parseLong(file.substring(dot + 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * The transaction of a binlog change: {@code file number × 2^33 + pos}, where {@code pos} (from
+   * Debezium's offset) is where the transaction begins in the binlog. The binlog holds transactions
+   * in commit order, so this grows from one transaction to the next.
+   */
+  static long binlogTx(String file, long txPos) {
+    return (binlogIndex(file) << 33) | txPos;
+  }
+
+  /** A binlog position as text ({@code 42:1234 #3}: file number, where the transaction begins, its change number). */
+  static String binlogText(long tx, long changeInTx) {
+    return (tx >>> 33) + ":" + (tx & ((1L << 33) - 1)) + " #" + changeInTx;
   }
 
   /** One source: its engine, its warehouse session and its stop conditions. */
@@ -161,6 +275,11 @@ public final class CdcRunner {
     volatile long lastChangeNanos = System.nanoTime();
     CdcApplier applier;
     volatile long batch;
+    /** Binlog sources: the transaction whose changes are being delivered, and how many of them came so far. */
+    long binlogTxInHand = Long.MIN_VALUE;
+    long binlogChangesInTx;
+    /** Binlog sources with --until-caught-up: the binlog's end when the run started (file number, position). */
+    volatile long[] binlogTarget;
 
     Worker(CdcSpec spec) {
       this.spec = spec;
@@ -177,12 +296,22 @@ public final class CdcRunner {
       try (Session s = engine.openSession()) {
         applier = new CdcApplier(spec, engine, s);
         CdcApplier.Stored stored = applier.setup();
+        if (spec.binlog()) {
+          if (stored != null && stored.offsetValue() != null && stored.offsetValue().matches(".*\"snapshot\":\\s*\"?true.*")) {
+            // killed during the initial snapshot: Debezium cannot resume one, so start over (merges by key are idempotent)
+            listener.info(spec.name() + ": the last run stopped inside its initial snapshot; taking the snapshot again");
+            stored = null;
+          }
+          if (stored == null || stored.offsetValue() == null) applier.restartSnapshot();
+          applier.history(WarehouseSchemaHistory.preset(spec.name(), applier.storedSchemaHistory()));
+        }
         if (stored != null && stored.offsetKey() != null && stored.offsetValue() != null) {
           WarehouseOffsetStore.preset(spec.name(), Map.of(
               ByteBuffer.wrap(stored.offsetKey().getBytes(StandardCharsets.UTF_8)),
               ByteBuffer.wrap(stored.offsetValue().getBytes(StandardCharsets.UTF_8))));
-          listener.info(spec.name() + ": resuming after " + (stored.position() == null ? "the snapshot" : "LSN "
-              + lsnText(stored.position().lsn())) + " (" + stored.events() + " changes applied so far)");
+          listener.info(spec.name() + ": resuming after " + (stored.position() == null ? "the snapshot"
+              : spec.binlog() ? "binlog " + binlogText(stored.position().commitLsn(), stored.position().lsn())
+              : "LSN " + lsnText(stored.position().lsn())) + " (" + stored.events() + " changes applied so far)");
         } else {
           WarehouseOffsetStore.preset(spec.name(), Map.of());
           listener.info(spec.name() + ": no position stored: " + (spec.snapshot() == CdcSpec.Snapshot.INITIAL
@@ -229,6 +358,7 @@ public final class CdcRunner {
           if (!exec.awaitTermination(60, TimeUnit.SECONDS)) exec.shutdownNow();
           finished.await(10, TimeUnit.SECONDS);
           WarehouseOffsetStore.clear(spec.name());
+          WarehouseSchemaHistory.clear(spec.name());
         }
       } catch (Throwable e) {
         fail(e);
@@ -261,18 +391,39 @@ public final class CdcRunner {
           }
           if (op == null || op.length() != 1 || "cudr".indexOf(op.charAt(0)) < 0) continue;
           Struct source = v.getStruct("source");
-          String table = source.getString("schema") + "." + source.getString("table");
           boolean snapshot = op.equals("r");
           Map<String, ?> off = r.sourceOffset();
-          long lsn = off.get("lsn") instanceof Number n ? n.longValue() : (source.get("lsn") instanceof Number n2 ? n2.longValue() : 0);
-          long commitLsn = snapshot ? -1 : off.get("lsn_commit") instanceof Number n ? n.longValue() : 0;
-          CdcApplier.Position pos = new CdcApplier.Position(commitLsn, lsn);
+          String table;
+          CdcApplier.Position pos;
+          long txId;
+          if (spec.binlog()) {
+            table = source.getString("db") + "." + source.getString("table");
+            String file = String.valueOf(off.get("file"));
+            long txPos = off.get("pos") instanceof Number n ? n.longValue() : 0;
+            if (snapshot) {
+              pos = new CdcApplier.Position(-1, 0);
+              txId = -1;
+            } else {
+              // (transaction, number of the change within it as delivered since the transaction's start): see restartOffset
+              txId = binlogTx(file, txPos);
+              if (txId != binlogTxInHand) {
+                binlogTxInHand = txId;
+                binlogChangesInTx = 0;
+              }
+              pos = new CdcApplier.Position(txId, ++binlogChangesInTx);
+            }
+          } else {
+            table = source.getString("schema") + "." + source.getString("table");
+            long lsn = off.get("lsn") instanceof Number n ? n.longValue() : (source.get("lsn") instanceof Number n2 ? n2.longValue() : 0);
+            long commitLsn = snapshot ? -1 : off.get("lsn_commit") instanceof Number n ? n.longValue() : 0;
+            pos = new CdcApplier.Position(commitLsn, lsn);
+            Object tx = source.get("txId");
+            txId = tx instanceof Number n ? n.longValue() : -1;
+          }
           Struct image = op.equals("d") ? v.getStruct("before") : v.getStruct("after");
           org.apache.kafka.connect.data.Schema imageSchema = v.schema().field(op.equals("d") ? "before" : "after").schema();
-          Object tx = source.get("txId");
           long ts = source.get("ts_ms") instanceof Number n ? n.longValue() : 0;
-          list.add(new CdcApplier.Change(table, op.charAt(0), r.keySchema(), imageSchema, image, pos,
-              tx instanceof Number n ? n.longValue() : -1, ts, snapshot));
+          list.add(new CdcApplier.Change(table, op.charAt(0), r.keySchema(), imageSchema, image, pos, txId, ts, snapshot));
           lastPos = pos;
           lastTs = ts;
         }
@@ -281,7 +432,8 @@ public final class CdcRunner {
         if (lastRecord != null) {
           key = new String(keyConverter.fromConnectData(spec.name(), null, Arrays.asList(spec.name(), lastRecord.sourcePartition())),
               StandardCharsets.UTF_8);
-          value = new String(valueConverter.fromConnectData(spec.name(), null, lastRecord.sourceOffset()), StandardCharsets.UTF_8);
+          value = new String(valueConverter.fromConnectData(spec.name(), null, restartOffset(spec, lastRecord.sourceOffset())),
+              StandardCharsets.UTF_8);
         }
         lastChangeNanos = System.nanoTime();
         CdcApplier.Applied a;
@@ -300,7 +452,16 @@ public final class CdcRunner {
         batch++;
         if (a.received() > 0) {
           listener.batch(new BatchReport(spec.name(), batch, a.received(), a.applied(), a.skipped(), a.historyRows(), a.millis(),
-              a.position() == null ? "-" : lsnText(a.position().lsn())));
+              a.position() == null ? "-" : spec.binlog() ? "binlog " + binlogText(a.position().commitLsn(), a.position().lsn())
+                  : lsnText(a.position().lsn())));
+        }
+        if (spec.binlog() && lastRecord != null && binlogTarget != null && !caughtUp) {
+          // caught up once Debezium's restart position (a heartbeat's too) reaches the binlog's end as it was at the start
+          Map<String, ?> off = lastRecord.sourceOffset();
+          boolean inSnapshot = off.get("snapshot") != null && !"false".equals(String.valueOf(off.get("snapshot")));
+          long idx = binlogIndex(String.valueOf(off.get("file")));
+          long p = off.get("pos") instanceof Number n ? n.longValue() : -1;
+          if (!inSnapshot && (idx > binlogTarget[0] || (idx == binlogTarget[0] && p >= binlogTarget[1]))) marker = true;
         }
         if (marker) {
           caughtUp = true;
@@ -335,6 +496,13 @@ public final class CdcRunner {
         next = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
         try {
           if (c == null) c = DriverManager.getConnection(jdbcUrl(spec), spec.user(), spec.password());
+          if (spec.binlog()) {
+            // the binlog's end now: applied once Debezium's position reaches it (heartbeats move it on an idle binlog)
+            if (binlogTarget == null) {
+              binlogTarget = binlogEnd(c);
+            }
+            return;
+          }
           try (PreparedStatement ps = c.prepareStatement("select pg_logical_emit_message(false, ?, ?)")) {
             ps.setString(1, MARKER_PREFIX);
             ps.setString(2, runId);

@@ -42,7 +42,9 @@ public final class CdcSources implements SourceProvider {
           String table = full.substring(full.indexOf('.') + 1);
           Map<String, Object> meta = new LinkedHashMap<>();
           meta.put("weir_cdc", String.valueOf(name));
-          meta.put("source_table", full.contains(".") ? full : "public." + full);
+          String connector = m.get("connector") == null ? "postgres" : String.valueOf(m.get("connector"));
+          String defaultSchema = connector.equalsIgnoreCase("postgres") ? "public" : String.valueOf(m.get("database"));
+          meta.put("source_table", full.contains(".") ? full : defaultSchema + "." + full);
           String desc = m.get("description") == null ? "" : String.valueOf(m.get("description"));
           out.add(new Provided(String.valueOf(name), table, schema, table, "", desc, shown, m.line, "weir-cdc", meta));
           if (history) {

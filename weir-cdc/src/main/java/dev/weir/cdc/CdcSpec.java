@@ -5,34 +5,41 @@ import java.util.regex.Pattern;
 
 /**
  * One change-data-capture source as declared in {@code cdc/*.yml}: a Postgres database whose tables
- * are captured (snapshot, then changes through logical replication with pgoutput) and merged into
- * warehouse tables of the same names. Built by {@link CdcSpecs}.
+ * are captured (snapshot, then changes through logical replication with pgoutput), or a MySQL/MariaDB
+ * database read through its binlog, merged into warehouse tables of the same names. Built by {@link CdcSpecs}.
  *
  * @param name         the source's name (unique in the project; also Debezium's engine name and topic prefix)
  * @param file         the file it was declared in (for messages)
  * @param line         the line of its declaration
- * @param connector    the connector: {@code postgres}
+ * @param connector    the connector: {@code postgres}, {@code mysql} or {@code mariadb}
  * @param host         database host
  * @param port         database port
  * @param database     database name
  * @param user         user (needs the REPLICATION attribute, or superuser)
  * @param password     password (from an environment variable only; registered for masking)
- * @param tables       tables to capture as {@code schema.table} (empty when {@code tablePattern} is set)
+ * @param tables       tables to capture as {@code schema.table} ({@code database.table} for binlog sources) (empty when {@code tablePattern} is set)
  * @param tablePattern a regular expression over {@code schema.table}, or null
  * @param targetSchema the warehouse schema the tables land in
  * @param snapshot     whether tables are first read whole
  * @param softDelete   keep deleted rows, flagged {@code _weir_deleted = true}
  * @param history      also keep {@code <table>_history}: every change, in source order
- * @param slot         the replication slot
- * @param publication  the publication
+ * @param slot         the replication slot (postgres; null for binlog sources)
+ * @param publication  the publication (postgres; null for binlog sources)
  * @param maxBatch     at most this many changes per warehouse transaction
+ * @param serverId     binlog sources: the replica id Debezium registers with (unique among the server's replicas); 0 for postgres
  */
 public record CdcSpec(String name, String file, int line, String connector, String host, int port, String database,
                       String user, String password, List<String> tables, Pattern tablePattern, String targetSchema,
-                      Snapshot snapshot, boolean softDelete, boolean history, String slot, String publication, int maxBatch) {
+                      Snapshot snapshot, boolean softDelete, boolean history, String slot, String publication, int maxBatch,
+                      long serverId) {
 
   /** When the tables are read whole. */
   public enum Snapshot { INITIAL, NEVER }
+
+  /** Whether the source is read from a MySQL/MariaDB binlog (not Postgres logical replication). */
+  public boolean binlog() {
+    return "mysql".equals(connector) || "mariadb".equals(connector);
+  }
 
   /** Debezium's {@code table.include.list}: the named tables, anchored, or the pattern. */
   public String includeList() {

@@ -30,7 +30,8 @@ public final class CdcSpecs {
 
   private static final Set<String> KEYS = Set.of("name", "description", "connector", "host", "port", "database", "user",
       "password", "tables", "table_pattern", "target_schema", "snapshot", "soft_delete", "history", "slot", "publication",
-      "max_batch");
+      "max_batch", "server_id");
+  private static final List<String> CONNECTORS = List.of("postgres", "mysql", "mariadb");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
   private static final Pattern ENV_VAR_TEMPLATE = Pattern.compile("\\{\\{\\s*env_var\\(\\s*['\"]([^'\"]+)['\"]\\s*\\)\\s*}}");
@@ -96,13 +97,22 @@ public final class CdcSpecs {
       throw WeirException.project(file, m.lineOf("name"), "CDC source name '" + name + "' must be letters, digits and underscores");
     }
     String connector = m.containsKey("connector") ? string(m, "connector", file).toLowerCase(Locale.ROOT) : "postgres";
-    if (!connector.equals("postgres")) {
-      throw WeirException.project(file, m.lineOf("connector"), "Unknown connector '" + connector + "': only postgres is supported."
-          + (connector.startsWith("mysql") || connector.startsWith("maria") ? " (MySQL and MariaDB are not supported yet.)"
-              : Suggest.didYouMean(connector, List.of("postgres"))));
+    if (!CONNECTORS.contains(connector)) {
+      throw WeirException.project(file, m.lineOf("connector"), "Unknown connector '" + connector + "': use postgres, mysql or mariadb."
+          + Suggest.didYouMean(connector, CONNECTORS));
+    }
+    boolean binlog = !connector.equals("postgres");
+    for (String pgOnly : List.of("slot", "publication")) {
+      if (binlog && m.containsKey(pgOnly)) {
+        throw WeirException.project(file, m.lineOf(pgOnly), "'" + pgOnly + "' is for postgres sources; a " + connector
+            + " source reads the binlog as a replica (set 'server_id' instead)");
+      }
+    }
+    if (!binlog && m.containsKey("server_id")) {
+      throw WeirException.project(file, m.lineOf("server_id"), "'server_id' is for mysql and mariadb sources (postgres uses 'slot')");
     }
     String host = m.containsKey("host") ? value(m, "host", file, env, false) : "localhost";
-    int port = 5432;
+    int port = binlog ? 3306 : 5432;
     if (m.containsKey("port")) {
       String p = value(m, "port", file, env, false);
       try {
@@ -129,9 +139,14 @@ public final class CdcSpecs {
       }
       for (int i = 0; i < tl.size(); i++) {
         String tn = String.valueOf(tl.get(i)).strip();
-        if (!tn.contains(".")) tn = "public." + tn;
+        if (!tn.contains(".")) tn = (binlog ? database : "public") + "." + tn;
         if (!TABLE.matcher(tn).matches()) {
-          throw WeirException.project(file, tl.lineOf(i), "Table '" + tl.get(i) + "' must be 'schema.table' (letters, digits, underscores)");
+          throw WeirException.project(file, tl.lineOf(i), "Table '" + tl.get(i) + "' must be '" + (binlog ? "database" : "schema")
+              + ".table' (letters, digits, underscores)");
+        }
+        if (binlog && !tn.substring(0, tn.indexOf('.')).equals(database)) {
+          throw WeirException.project(file, tl.lineOf(i), "Table '" + tl.get(i) + "' is not in database '" + database
+              + "': a " + connector + " source captures tables of its 'database' (declare another source for another database)");
         }
         tables.add(tn);
       }
@@ -163,12 +178,12 @@ public final class CdcSpecs {
     }
     boolean softDelete = bool(m, "soft_delete", file, false);
     boolean history = bool(m, "history", file, false);
-    String slot = m.containsKey("slot") ? string(m, "slot", file) : "weir_" + name.toLowerCase(Locale.ROOT);
-    if (!slot.matches("[a-z0-9_]{1,63}")) {
+    String slot = binlog ? null : m.containsKey("slot") ? string(m, "slot", file) : "weir_" + name.toLowerCase(Locale.ROOT);
+    if (slot != null && !slot.matches("[a-z0-9_]{1,63}")) {
       throw WeirException.project(file, m.lineOf("slot"), "slot '" + slot + "' must be lower-case letters, digits and underscores (Postgres' rule for slot names)");
     }
-    String publication = m.containsKey("publication") ? string(m, "publication", file) : "weir_" + name.toLowerCase(Locale.ROOT);
-    if (!NAME.matcher(publication).matches()) {
+    String publication = binlog ? null : m.containsKey("publication") ? string(m, "publication", file) : "weir_" + name.toLowerCase(Locale.ROOT);
+    if (publication != null && !NAME.matcher(publication).matches()) {
       throw WeirException.project(file, m.lineOf("publication"), "publication '" + publication + "' must be letters, digits and underscores");
     }
     int maxBatch = 10_000;
@@ -177,8 +192,28 @@ public final class CdcSpecs {
       if (!(v instanceof Long l) || l <= 0 || l > 1_000_000) throw WeirException.project(file, m.lineOf("max_batch"), "'max_batch' must be a whole number from 1 to 1000000");
       maxBatch = (int) (long) l;
     }
+    long serverId = 0;
+    if (binlog) {
+      serverId = defaultServerId(name);
+      if (m.containsKey("server_id")) {
+        Object v = m.get("server_id");
+        if (!(v instanceof Long l) || l <= 0 || l > 4_294_967_295L) {
+          throw WeirException.project(file, m.lineOf("server_id"), "'server_id' must be a whole number from 1 to 4294967295, unique among the server's replicas");
+        }
+        serverId = l;
+      }
+    }
     return new CdcSpec(name, file, m.line, connector, host, port, database, user, password, List.copyOf(tables), pattern,
-        targetSchema, snapshot, softDelete, history, slot, publication, maxBatch);
+        targetSchema, snapshot, softDelete, history, slot, publication, maxBatch, serverId);
+  }
+
+  /**
+   * The replica id a binlog source registers with when none is given: derived from the source's
+   * name (stable across runs, different for different names), in 5,400,000..6,399,999, clear of the
+   * small ids servers and hand-made replicas usually take.
+   */
+  static long defaultServerId(String name) {
+    return 5_400_000L + Math.floorMod(name.toLowerCase(Locale.ROOT).hashCode(), 1_000_000);
   }
 
   private static boolean bool(Yaml.YMap m, String key, String file, boolean dflt) {

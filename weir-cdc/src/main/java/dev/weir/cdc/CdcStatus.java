@@ -36,6 +36,7 @@ public final class CdcStatus {
   /** The status of {@code spec}; {@code engine} null when the warehouse cannot be opened (then only the slot is read). */
   public static Row of(Engine engine, CdcSpec spec) {
     String lsn = null;
+    String binlogLsn = null;
     String lastCommit = null;
     String appliedAt = null;
     long changes = 0;
@@ -43,11 +44,13 @@ public final class CdcStatus {
     if (engine != null) try (Session s = engine.openSession()) {
       Relation off = Relation.of(engine.defaultDatabase(), spec.targetSchema(), CdcApplier.OFFSETS_TABLE);
       if (s.getRelation(off.database(), off.schema(), off.identifier()).isPresent()) {
-        QueryResult r = s.query("select lsn, last_commit_ts, applied_at, events, history_rows from " + s.dialect().render(off)
+        QueryResult r = s.query("select lsn, last_commit_ts, applied_at, events, history_rows, commit_lsn from " + s.dialect().render(off)
             + " where source = " + s.dialect().stringLiteral(spec.name()), -1);
         if (!r.rows().isEmpty()) {
           List<Object> row = r.rows().get(0);
           lsn = row.get(0) == null ? null : CdcRunner.lsnText(((Number) row.get(0)).longValue());
+          binlogLsn = row.get(0) == null || row.get(5) == null ? null
+              : "binlog " + CdcRunner.binlogText(((Number) row.get(5)).longValue(), ((Number) row.get(0)).longValue());
           lastCommit = row.get(1) == null ? null : String.valueOf(row.get(1));
           appliedAt = row.get(2) == null ? null : String.valueOf(row.get(2));
           changes = row.get(3) == null ? 0 : ((Number) row.get(3)).longValue();
@@ -58,6 +61,16 @@ public final class CdcStatus {
     Boolean active = null;
     Long lag = null;
     String note = null;
+    if (spec.binlog()) {
+      String slot = "server_id " + spec.serverId();
+      try (Connection c = DriverManager.getConnection(CdcRunner.jdbcUrl(spec), spec.user(), spec.password())) {
+        long[] end = CdcRunner.binlogEnd(c);
+        note = "binlog end " + end[0] + ":" + end[1];
+      } catch (SQLException e) {
+        note = "source unreachable: " + Secrets.mask(String.valueOf(e.getMessage()));
+      }
+      return new Row(spec.name(), slot, binlogLsn, lastCommit, appliedAt, changes, hist, null, null, note);
+    }
     try (Connection c = DriverManager.getConnection(CdcRunner.jdbcUrl(spec), spec.user(), spec.password());
          PreparedStatement ps = c.prepareStatement("select active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint"
              + " from pg_replication_slots where slot_name = ?")) {

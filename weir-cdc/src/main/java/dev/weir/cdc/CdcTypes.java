@@ -41,6 +41,7 @@ final class CdcTypes {
         case "io.debezium.time.Time", "io.debezium.time.MicroTime", "io.debezium.time.NanoTime",
             "org.apache.kafka.connect.data.Time" -> { return "time"; }
         case "io.debezium.data.VariableScaleDecimal" -> { return pg ? "numeric" : "varchar"; }
+        case "io.debezium.data.Bits" -> { return bitsLength(s) <= 63 ? "bigint" : (pg ? "numeric(20,0)" : "decimal(20,0)"); }
         default -> {
           // Json, Uuid, Enum, ZonedTime, Xml, ... keep their text form below
         }
@@ -83,6 +84,14 @@ final class CdcTypes {
           BigDecimal b = new BigDecimal(new BigInteger(bytes(st.get("value"))), st.getInt32("scale"));
           return b.toPlainString();
         }
+        case "io.debezium.data.Bits" -> {
+          // MySQL BIT(n), n > 1: the bits little-endian; landed as the number they spell
+          byte[] le = bytes(v);
+          byte[] be = new byte[le.length + 1];
+          for (int i = 0; i < le.length; i++) be[be.length - 1 - i] = le[i];
+          BigInteger n = new BigInteger(be);
+          return bitsLength(s) <= 63 ? (Object) n.longValue() : new BigDecimal(n);
+        }
         default -> {
           // text form below
         }
@@ -94,6 +103,15 @@ final class CdcTypes {
       case STRING -> v.toString();
       default -> v.toString();
     };
+  }
+
+  private static int bitsLength(Schema s) {
+    String l = s.parameters() == null ? null : s.parameters().get("length");
+    try {
+      return l == null ? 64 : Integer.parseInt(l);
+    } catch (NumberFormatException e) {
+      return 64;
+    }
   }
 
   private static byte[] bytes(Object v) {

@@ -78,8 +78,14 @@ class CdcSpecsTest {
     assertThat(error(BASE.replace("\"{{ env_var('CDC_PASSWORD') }}\"", "hunter2")).describe()).contains("cdc/shop.yml:8:")
         .contains("is a secret").doesNotContain("hunter2");
     assertThat(error(BASE.replace("CDC_PASSWORD", "NOPE")).describe()).contains("cdc/shop.yml:8:").contains("NOPE").contains("not set");
-    assertThat(error(BASE.replace("connector: postgres", "connector: mysql")).describe()).contains("cdc/shop.yml:3:")
-        .contains("MySQL and MariaDB are not supported yet");
+    assertThat(error(BASE.replace("connector: postgres", "connector: mariabd")).describe()).contains("cdc/shop.yml:3:")
+        .contains("postgres, mysql or mariadb").contains("'mariadb'");
+    // binlog sources: tables of their database, no slot; server_id only for them
+    assertThat(error(BASE.replace("connector: postgres", "connector: mysql").replace("database: shop", "database: public")
+        + "    slot: weir_x\n").describe()).contains("cdc/shop.yml:11:").contains("'slot' is for postgres");
+    assertThat(error(BASE.replace("connector: postgres", "connector: mysql")).describe()).contains("cdc/shop.yml:9:")
+        .contains("not in database 'shop'");
+    assertThat(error(BASE + "    server_id: 7\n").describe()).contains("cdc/shop.yml:11:").contains("mysql and mariadb");
     assertThat(error(BASE.replace("port: 5432", "port: fifty")).describe()).contains("cdc/shop.yml:5:").contains("port number");
     assertThat(error(BASE.replace("tables: [public.orders, customers]", "tables: [public.orders, \"a.b.c\"]")).describe())
         .contains("cdc/shop.yml:9:").contains("'a.b.c'");
@@ -88,5 +94,38 @@ class CdcSpecsTest {
     assertThat(error(BASE + "    soft_delete: maybe\n").describe()).contains("cdc/shop.yml:11:").contains("true or false");
     assertThat(error(BASE + "    slot: Bad-Slot\n").describe()).contains("cdc/shop.yml:11:").contains("slot");
     assertThat(error(BASE + "  - name: shop_cdc\n").describe()).contains("no 'database:'");
+  }
+
+  @Test
+  void mysqlAndMariadbSources() {
+    String y = """
+        name: shop_mdb
+        connector: MariaDB
+        database: shop
+        user: weir
+        password: {env_var: CDC_PASSWORD}
+        tables: [shop.orders, customers]
+        """;
+    CdcSpec s = CdcSpecs.parse(y, "cdc/mdb.yml", ENV).get(0);
+    assertThat(s.connector()).isEqualTo("mariadb");
+    assertThat(s.binlog()).isTrue();
+    assertThat(s.port()).isEqualTo(3306);
+    assertThat(s.tables()).containsExactly("shop.orders", "shop.customers");
+    assertThat(s.includeList()).isEqualTo("shop\\.orders,shop\\.customers");
+    assertThat(s.slot()).isNull();
+    assertThat(s.serverId()).isBetween(5_400_000L, 6_399_999L).isEqualTo(CdcSpecs.parse(y, "cdc/mdb.yml", ENV).get(0).serverId());
+    assertThat(CdcSpecs.parse(y.replace("shop_mdb", "other"), "cdc/mdb.yml", ENV).get(0).serverId()).isNotEqualTo(s.serverId());
+    CdcSpec m = CdcSpecs.parse(y.replace("MariaDB", "mysql") + "server_id: 4242\nport: 3307\nsnapshot: never\n", "cdc/mdb.yml", ENV).get(0);
+    assertThat(m.serverId()).isEqualTo(4242);
+    assertThat(m.port()).isEqualTo(3307);
+    assertThat(m.snapshot()).isEqualTo(CdcSpec.Snapshot.NEVER);
+    java.util.Properties p = CdcRunner.properties(m);
+    assertThat(p.getProperty("connector.class")).isEqualTo("io.debezium.connector.mysql.MySqlConnector");
+    assertThat(p.getProperty("snapshot.mode")).isEqualTo("no_data");
+    assertThat(p.getProperty("database.server.id")).isEqualTo("4242");
+    assertThat(p.getProperty("schema.history.internal")).isEqualTo(WarehouseSchemaHistory.class.getName());
+    assertThat(error(y.replace("server_id", "x") + "server_id: -1\n").describe()).contains("server_id");
+    assertThat(BinlogJdbcDriver.rewrite(" show binary log status ")).isEqualTo("SHOW MASTER STATUS");
+    assertThat(BinlogJdbcDriver.rewrite("select 1")).isEqualTo("select 1");
   }
 }

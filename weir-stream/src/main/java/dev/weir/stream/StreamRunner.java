@@ -418,6 +418,8 @@ public final class StreamRunner {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
+      listener.info("Stream " + st.spec.name() + " [thread " + index + "]: assigned " + partitions.stream().map(TopicPartition::toString)
+          .sorted().collect(java.util.stream.Collectors.joining(", ")));
       finishAll();
       Map<TopicPartition, Long> stored = writer.readOffsets();
       List<TopicPartition> fresh = new ArrayList<>();

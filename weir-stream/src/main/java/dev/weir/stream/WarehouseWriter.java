@@ -454,6 +454,7 @@ final class WarehouseWriter implements AutoCloseable {
         deadLetterTopic.publish(bad);
       }
       Faults.reached(Faults.Point.BEFORE_COMMIT);
+      checkNotOvertaken(b.records);
       s.execute(offsetsUpsert(b.next));
       mark = lap(b, BatchReport.OFFSETS, mark);
       Faults.reached(Faults.Point.MID_COMMIT);
@@ -488,6 +489,30 @@ final class WarehouseWriter implements AutoCloseable {
           r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8), b.error(), now});
     }
     return out;
+  }
+
+  /**
+   * The fence of a batch's commit, inside its transaction: no partition of the batch may already be committed past the
+   * batch's first offset of it. Only a process that lost its partitions while a commit was in flight (frozen past the
+   * group's session timeout, then resumed) can see that; it must not write the batch again, so the stream stops here
+   * and the transaction rolls back. On Postgres the offset rows are locked ({@code for update}) until the commit.
+   */
+  private void checkNotOvertaken(List<ConsumerRecord<byte[], byte[]>> records) {
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+    if (first.isEmpty()) return;
+    QueryResult stored = s.query("select topic, partition_id, next_offset from " + d.render(st.offsets) + " where stream = "
+        + d.stringLiteral(spec.name()) + ("duckdb".equals(st.engineType) ? "" : " for update"), -1);
+    for (List<Object> row : stored.rows()) {
+      TopicPartition tp = new TopicPartition((String) row.get(0), ((Number) row.get(1)).intValue());
+      Long from = first.get(tp);
+      long committed = ((Number) row.get(2)).longValue();
+      if (from != null && committed > from) {
+        throw new StreamStoppedException("Stream '" + spec.name() + "': partition " + tp + " was already committed up to offset " + committed
+            + " by another consumer while this one held records from offset " + from + " (it lost the partition meanwhile);"
+            + " nothing of this batch was written: this process stops, the stream goes on in the others");
+      }
+    }
   }
 
   private String offsetsUpsert(Map<TopicPartition, Long> next) {
