@@ -16,9 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code weir cdc run|status}: Postgres tables captured (Debezium, pgoutput) and merged into the warehouse exactly once (cdc/*.yml). */
+/** {@code weir cdc run|status}: Postgres (pgoutput) and MySQL/MariaDB (binlog) tables captured with Debezium and merged into the warehouse exactly once (cdc/*.yml). */
 @Command(name = "cdc", mixinStandardHelpOptions = true,
-    description = "Change data capture declared in cdc/*.yml: Postgres tables (snapshot, then changes) merged into warehouse tables, exactly once.",
+    description = "Change data capture declared in cdc/*.yml: Postgres or MySQL/MariaDB tables (snapshot, then changes) merged into warehouse tables, exactly once.",
     subcommands = {CdcCommand.Run.class, CdcCommand.Status.class})
 final class CdcCommand implements Runnable {
   @Override
@@ -65,7 +65,7 @@ final class CdcCommand implements Runnable {
       CdcRunner runner = new CdcRunner(engine, specs, new CdcRunner.Options(untilCaughtUp, maxSeconds), new CdcRunner.Listener() {
         @Override
         public void batch(CdcRunner.BatchReport r) {
-          console.info(String.format(Locale.ROOT, "%s batch %d: %d changes%s, %d history rows in %d ms, at LSN %s",
+          console.info(String.format(Locale.ROOT, "%s batch %d: %d changes%s, %d history rows in %d ms, at %s",
               r.source(), r.batch(), r.applied(), r.skipped() == 0 ? "" : " (" + r.skipped() + " already applied, skipped)",
               r.historyRows(), r.millis(), r.lsn()));
         }
@@ -121,7 +121,7 @@ final class CdcCommand implements Runnable {
 
   /** {@code weir cdc status [NAME...]}. */
   @Command(name = "status", mixinStandardHelpOptions = true,
-      description = "Per source: last applied LSN and commit time, changes and history rows applied, the replication slot's lag.")
+      description = "Per source: last applied position (LSN or binlog position) and commit time, changes and history rows applied, the replication slot's lag (Postgres).")
   static final class Status extends WeirCommand {
     @Parameters(paramLabel = "NAME", arity = "0..*", description = "Sources (default: all).")
     List<String> names;
@@ -142,7 +142,7 @@ final class CdcCommand implements Runnable {
       }
       started = true;
       List<String[]> rows = new ArrayList<>();
-      rows.add(new String[] {"SOURCE", "TABLES", "LAST LSN", "LAST COMMIT (UTC)", "APPLIED AT", "CHANGES", "HISTORY ROWS", "SLOT", "SLOT LAG"});
+      rows.add(new String[] {"SOURCE", "TABLES", "LAST POSITION", "LAST COMMIT (UTC)", "APPLIED AT", "CHANGES", "HISTORY ROWS", "SLOT", "SLOT LAG"});
       for (CdcSpec s : specs) {
         CdcStatus.Row r = CdcStatus.of(engine, s);
         String lag = r.slotNote() != null ? r.slotNote()
