@@ -1,7 +1,6 @@
 package dev.weir.cdc;
 
 import dev.weir.core.WeirException;
-import dev.weir.core.util.Secrets;
 import dev.weir.core.util.Suggest;
 import dev.weir.core.util.Yaml;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
@@ -34,7 +32,6 @@ public final class CdcSpecs {
   private static final List<String> CONNECTORS = List.of("postgres", "mysql", "mariadb");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
-  private static final Pattern ENV_VAR_TEMPLATE = Pattern.compile("\\{\\{\\s*env_var\\(\\s*['\"]([^'\"]+)['\"]\\s*\\)\\s*}}");
 
   private CdcSpecs() {}
 
@@ -230,30 +227,8 @@ public final class CdcSpecs {
     return String.valueOf(v);
   }
 
-  /**
-   * A setting's value: a literal, {@code {env_var: NAME}} or {@code "{{ env_var('NAME') }}"}.
-   * Secrets must come from the environment; their values are registered for masking.
-   */
   private static String value(Yaml.YMap m, String key, String file, Map<String, String> env, boolean secret) {
-    Object v = m.get(key);
-    String envName = null;
-    if (v instanceof Yaml.YMap em) {
-      if (em.size() != 1 || !em.containsKey("env_var")) throw WeirException.project(file, m.lineOf(key), "'" + key + "' must be a value or {env_var: NAME}");
-      envName = String.valueOf(em.get("env_var"));
-    } else if (v instanceof String s) {
-      Matcher mt = ENV_VAR_TEMPLATE.matcher(s.strip());
-      if (mt.matches()) envName = mt.group(1);
-    }
-    if (envName != null) {
-      String val = env.get(envName);
-      if (val == null) throw WeirException.project(file, m.lineOf(key), "'" + key + "' reads environment variable " + envName + ", which is not set");
-      if (secret) Secrets.register(val);
-      return val;
-    }
-    if (secret) {
-      throw WeirException.project(file, m.lineOf(key), "'" + key + "' is a secret: give it as {env_var: NAME} (or \"{{ env_var('NAME') }}\"), never as a literal in the project");
-    }
-    if (v == null || v instanceof Yaml.YList) throw WeirException.project(file, m.lineOf(key), "'" + key + "' must be a single value");
-    return String.valueOf(v);
+    return dev.weir.core.util.SettingValues.value(m, key, file, env, secret);
   }
+
 }

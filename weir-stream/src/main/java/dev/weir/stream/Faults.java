@@ -1,7 +1,7 @@
 package dev.weir.stream;
 
-import java.util.Locale;
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.weir.core.util.FaultSwitch;
+import java.util.Set;
 
 /**
  * A test-only fault switch: with the system property {@code weir.stream.fault=POINT[:N]} the
@@ -15,31 +15,10 @@ public final class Faults {
   /** The points where the switch can halt the process. */
   public enum Point { BEFORE_COMMIT, MID_COMMIT, AFTER_COMMIT }
 
-  private static final Point POINT;
-  private static final int AT;
-  private static final AtomicInteger SEEN = new AtomicInteger();
-
-  static {
-    String v = System.getProperty("weir.stream.fault");
-    Point p = null;
-    int at = 1;
-    if (v != null && !v.isBlank()) {
-      String[] parts = v.strip().split(":");
-      p = Point.valueOf(parts[0].toUpperCase(Locale.ROOT));
-      if (parts.length > 1) at = Integer.parseInt(parts[1]);
-    }
-    POINT = p;
-    AT = at;
-  }
+  private static final FaultSwitch SWITCH = new FaultSwitch("weir.stream.fault", Set.of("before_commit", "mid_commit", "after_commit"));
 
   private Faults() {}
 
   /** Halts the process when the switch names {@code p} and this is the N-th time it is reached. */
-  static void reached(Point p) {
-    if (POINT == p && SEEN.incrementAndGet() == AT) {
-      System.err.println("weir.stream.fault: halting at " + p.name().toLowerCase(Locale.ROOT));
-      System.err.flush();
-      Runtime.getRuntime().halt(137);
-    }
-  }
+  static void reached(Point p) { SWITCH.reached(p.name()); }
 }
