@@ -10,7 +10,6 @@ import dev.weir.core.util.Secrets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,19 +26,7 @@ final class CdcCommand implements Runnable {
   }
 
   static List<CdcSpec> selected(Workspace ws, List<String> names) {
-    Map<String, CdcSpec> all = CdcSpecs.load(ws.projectDir(), Common.env());
-    if (all.isEmpty()) throw WeirException.usage("No CDC sources: the project has no " + CdcSpecs.FOLDER + "/*.yml");
-    if (names == null || names.isEmpty()) return new ArrayList<>(all.values());
-    List<CdcSpec> out = new ArrayList<>();
-    for (String n : names) {
-      CdcSpec s = all.get(n);
-      if (s == null) {
-        throw WeirException.usage("No CDC source named '" + n + "'." + dev.weir.core.util.Suggest.didYouMean(n, all.keySet())
-            + " Sources: " + String.join(", ", all.keySet()));
-      }
-      out.add(s);
-    }
-    return out;
+    return GracefulStop.selectByName(CdcSpecs.load(ws.projectDir(), Common.env()), names, "CDC source", "No CDC sources: the project has no " + CdcSpecs.FOLDER + "/*.yml");
   }
 
   /** {@code weir cdc run [NAME...]}. */
@@ -73,13 +60,10 @@ final class CdcCommand implements Runnable {
         @Override
         public void info(String message) { console.info(message); }
       });
-      List<Object[]> previous = installSignalHandlers(runner);
       long t0 = System.nanoTime();
       CdcRunner.Result result;
-      try {
+      try (GracefulStop stop = new GracefulStop(runner::stop)) {
         result = runner.run();
-      } finally {
-        restoreSignalHandlers(previous);
       }
       double secs = (System.nanoTime() - t0) / 1e9;
       console.info(String.format(Locale.ROOT, "Stopped after %.1f s: %d batches, %d changes applied (%,.0f changes/s), %d skipped as already applied.",
@@ -93,30 +77,6 @@ final class CdcCommand implements Runnable {
       return 0;
     }
 
-    /** SIGTERM and SIGINT ask the runner to stop gracefully (commit the batch in hand) so the command exits 0. */
-    @SuppressWarnings("removal")
-    private static List<Object[]> installSignalHandlers(CdcRunner runner) {
-      List<Object[]> previous = new ArrayList<>();
-      for (String name : List.of("TERM", "INT")) {
-        try {
-          sun.misc.Signal sig = new sun.misc.Signal(name);
-          previous.add(new Object[] {sig, sun.misc.Signal.handle(sig, s -> runner.stop())});
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
-          // signal not available here: the default handling stays
-        }
-      }
-      return previous;
-    }
-
-    private static void restoreSignalHandlers(List<Object[]> previous) {
-      for (Object[] p : previous) {
-        try {
-          sun.misc.Signal.handle((sun.misc.Signal) p[0], (sun.misc.SignalHandler) p[1]);
-        } catch (IllegalArgumentException e) {
-          // best effort
-        }
-      }
-    }
   }
 
   /** {@code weir cdc status [NAME...]}. */

@@ -29,19 +29,7 @@ final class StreamCommand implements Runnable {
   }
 
   static List<StreamSpec> selected(Workspace ws, List<String> names) {
-    Map<String, StreamSpec> all = StreamSpecs.load(ws.projectDir(), Common.env());
-    if (all.isEmpty()) throw WeirException.usage("No streams: the project has no " + StreamSpecs.FOLDER + "/*.yml");
-    if (names == null || names.isEmpty()) return new ArrayList<>(all.values());
-    List<StreamSpec> out = new ArrayList<>();
-    for (String n : names) {
-      StreamSpec s = all.get(n);
-      if (s == null) {
-        throw WeirException.usage("No stream named '" + n + "'." + dev.weir.core.util.Suggest.didYouMean(n, all.keySet())
-            + " Streams: " + String.join(", ", all.keySet()));
-      }
-      out.add(s);
-    }
-    return out;
+    return GracefulStop.selectByName(StreamSpecs.load(ws.projectDir(), Common.env()), names, "stream", "No streams: the project has no " + StreamSpecs.FOLDER + "/*.yml");
   }
 
   /** {@code weir stream run [NAME...]}. */
@@ -92,13 +80,11 @@ final class StreamCommand implements Runnable {
         metrics = new StreamMetrics(statuses.values(), metricsPort);
         console.info("Metrics on http://localhost:" + metrics.port() + "/metrics");
       }
-      List<Object[]> previous = installSignalHandlers(runner);
       long t0 = System.nanoTime();
       StreamRunner.Result result;
-      try {
+      try (GracefulStop stop = new GracefulStop(runner::stop)) {
         result = runner.run();
       } finally {
-        restoreSignalHandlers(previous);
         if (metrics != null) metrics.close();
       }
       for (StreamStatus st : statuses.values()) st.ended(result.failure());
@@ -114,30 +100,6 @@ final class StreamCommand implements Runnable {
       return 0;
     }
 
-    /** SIGTERM and SIGINT ask the runner to stop gracefully (commit the batch in hand) so the command exits 0. */
-    @SuppressWarnings("removal")
-    private static List<Object[]> installSignalHandlers(StreamRunner runner) {
-      List<Object[]> previous = new ArrayList<>();
-      for (String name : List.of("TERM", "INT")) {
-        try {
-          sun.misc.Signal sig = new sun.misc.Signal(name);
-          previous.add(new Object[] {sig, sun.misc.Signal.handle(sig, s -> runner.stop())});
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
-          // signal not available here: the default handling stays
-        }
-      }
-      return previous;
-    }
-
-    private static void restoreSignalHandlers(List<Object[]> previous) {
-      for (Object[] p : previous) {
-        try {
-          sun.misc.Signal.handle((sun.misc.Signal) p[0], (sun.misc.SignalHandler) p[1]);
-        } catch (IllegalArgumentException e) {
-          // best effort
-        }
-      }
-    }
   }
 
   /** Where running streams write their status files: {@code target/streams/}. */
