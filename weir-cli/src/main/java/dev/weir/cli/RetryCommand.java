@@ -1,6 +1,8 @@
 package dev.weir.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weir.core.WeirException;
 import dev.weir.core.artifacts.RunResultsWriter;
 import dev.weir.core.execute.Options;
@@ -11,16 +13,19 @@ import dev.weir.core.project.Node;
 import dev.weir.core.project.ResourceType;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
 
 /**
  * dbt's {@code retry}: reads the previous invocation's run_results.json (target/, or the
  * {@code --state} folder) and runs again, with the same command, only the nodes that errored,
- * failed or were skipped. The command and --full-refresh come from the recorded args; the other
- * flags are this invocation's. With nothing to retry it says so and exits 0.
+ * failed or were skipped. The command, --full-refresh, --vars, --target, --threads and the
+ * selection come from the recorded args (--vars and --threads given to retry win); the other flags
+ * are this invocation's. With nothing to retry it says so and exits 0.
  */
 @Command(name = "retry", mixinStandardHelpOptions = true,
     description = "Runs again the nodes that errored, failed or were skipped in the previous invocation, with its command.")
@@ -47,8 +52,37 @@ final class RetryCommand extends NodeCommand {
     for (JsonNode r : rr.path("results")) {
       if (RETRIED.contains(r.path("status").asText(""))) retry.add(r.path("unique_id").asText());
     }
-    boolean fullRefresh = o.fullRefresh() || rr.path("args").path("full_refresh").asBoolean(false);
-    return o.withCommand(previous, fullRefresh);
+    JsonNode args = rr.path("args");
+    boolean fullRefresh = o.fullRefresh() || args.path("full_refresh").asBoolean(false);
+    return previousArgs(o, args).withCommand(previous, fullRefresh);
+  }
+
+  /**
+   * dbt's retry repeats the previous invocation as it was: its --vars, --target, --threads and
+   * selection come from run_results.json's args; --vars and --threads given to retry itself win.
+   */
+  static Options previousArgs(Options o, JsonNode args) {
+    Map<String, Object> vars = o.vars();
+    if ((vars == null || vars.isEmpty()) && args.path("vars").isObject()) {
+      vars = new ObjectMapper().convertValue(args.path("vars"), new TypeReference<LinkedHashMap<String, Object>>() {});
+    }
+    String target = o.target() != null ? o.target() : args.path("target").isTextual() ? args.path("target").asText() : null;
+    int threads = o.threads() > 0 ? o.threads() : args.path("threads").asInt(0);
+    boolean selectionGiven = !o.select().isEmpty() || !o.exclude().isEmpty() || o.selector() != null;
+    List<String> select = selectionGiven ? o.select() : strings(args.path("select"));
+    List<String> exclude = selectionGiven ? o.exclude() : strings(args.path("exclude"));
+    String selector = selectionGiven ? o.selector() : args.path("selector").isTextual() ? args.path("selector").asText() : null;
+    String indirect = o.indirectSelection() != null ? o.indirectSelection()
+        : args.path("indirect_selection").isTextual() ? args.path("indirect_selection").asText() : null;
+    return new Options(o.command(), o.projectDir(), o.profilesDir(), target, vars, select, exclude, selector, indirect, threads,
+        o.fullRefresh(), o.failFast(), o.empty(), o.strict(), o.debug(), o.useParseCache(), o.lockTimeout(), o.env(),
+        o.eventTimeStart(), o.eventTimeEnd(), o.state(), o.defer(), o.favorState());
+  }
+
+  private static List<String> strings(JsonNode list) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode v : list) if (v.isTextual()) out.add(v.asText());
+    return out;
   }
 
   @Override

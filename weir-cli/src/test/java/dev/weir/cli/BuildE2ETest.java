@@ -36,6 +36,30 @@ class BuildE2ETest {
   }
 
   @Test
+  void testsOnADisabledModelAreDisabledWithIt(@TempDir Path tmp) {
+    TestProject p = TestProject.create(tmp, "toggles", "")
+        .file("models/live.sql", "{{ config(enabled=var('live', false)) }}\nselect 1 as id\n")
+        .file("models/always.sql", "select 2 as id\n")
+        .file("models/schema.yml", """
+            version: 2
+            models:
+              - name: live
+                columns:
+                  - name: id
+                    data_tests: [unique, not_null]
+              - name: always
+                columns:
+                  - name: id
+                    data_tests: [unique]
+            """);
+    TestProject.Result off = p.run("build").ok();
+    assertThat(off.out()).contains("PASS=2").doesNotContain("live");
+    assertThat(p.run("ls", "--resource-type", "test", "--output", "name").ok().out().lines()).containsExactly("unique_always_id");
+    TestProject.Result on = p.run("build", "--vars", "{live: true}").ok();
+    assertThat(on.out()).contains("PASS=5");
+  }
+
+  @Test
   void buildPrintsOneStartAndOneResultLinePerNodeAndTheSummary(@TempDir Path tmp) {
     TestProject p = chain(tmp);
     TestProject.Result r = p.run("build").ok();

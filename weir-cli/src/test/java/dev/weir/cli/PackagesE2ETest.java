@@ -127,6 +127,61 @@ class PackagesE2ETest {
     assertThat(r.out() + r.err()).contains("../pkgs/helpers_pkg", "not installed", "Run 'weir deps'");
   }
 
+  /** helpers_pkg with a packages.yml of its own: base_pkg (a local path relative to helpers_pkg). */
+  private static void writeTransitive(Path pkgs) {
+    writePackage(pkgs.resolve("helpers_pkg"));
+    new TestProject(pkgs.resolve("helpers_pkg"))
+        .file("packages.yml", "packages:\n  - local: ../base_pkg\n")
+        .file("models/pkg_uses_base.sql", "select n, {{ base_pkg.shout(\"'hi'\") }} as s from {{ ref('base_pkg', 'base_numbers') }}\n");
+    new TestProject(pkgs.resolve("base_pkg"))
+        .file("dbt_project.yml", "name: base_pkg\nversion: \"1.0.0\"\nconfig-version: 2\n")
+        .file("macros/shout.sql", """
+            {% macro shout(x) %}{{ return(adapter.dispatch('shout', 'base_pkg')(x)) }}{% endmacro %}
+            {% macro default__shout(x) %}upper({{ x }}){% endmacro %}
+            """)
+        .file("models/base_numbers.sql", "select 5 as n\n");
+  }
+
+  @Test
+  void depsInstallsTransitivePackagesAndHonoursTheLock(@TempDir Path tmp) {
+    writeTransitive(tmp.resolve("pkgs"));
+    EngineProject p = rootProject(Engine.DUCKDB, tmp.resolve("root"));
+    p.file("dbt_project.yml", p.read("dbt_project.yml") + "  - macro_namespace: base_pkg\n    search_order: [shop, base_pkg]\n");
+    p.file("macros/shout.sql", "{% macro duckdb__shout(x) %}'root:' || {{ x }}{% endmacro %}\n");
+    p.file("models/from_base.sql", "select * from {{ ref('helpers_pkg', 'pkg_uses_base') }}\n");
+
+    TestProject.Result deps = p.run("deps").ok();
+    assertThat(deps.out()).contains("into dbt_packages/helpers_pkg", "into dbt_packages/base_pkg", "Installed 2 packages; wrote package-lock.yml");
+    assertThat(Files.isSymbolicLink(p.dir().resolve("dbt_packages/base_pkg"))).isTrue();
+    assertThat(p.read("package-lock.yml")).contains("  - local: ../pkgs/helpers_pkg\n    name: helpers_pkg\n",
+        "  - local: ../pkgs/base_pkg\n    name: base_pkg\n");
+
+    p.run("build").ok();
+    // base_pkg's dispatch finds the root's duckdb__shout first (the root's search order), from a helpers_pkg model.
+    assertThat(p.rows("select n, s from {s}.from_base")).containsExactly("5|root:hi");
+    assertThat(p.json("target/manifest.json").path("nodes").path("model.base_pkg.base_numbers").path("package_name").asText())
+        .isEqualTo("base_pkg");
+
+    // A new dependency of base_pkg: deps installs what the lock pins (not extra_pkg) and says so; --upgrade resolves again.
+    new TestProject(tmp.resolve("pkgs/extra_pkg")).file("dbt_project.yml", "name: extra_pkg\nversion: \"1.0.0\"\nconfig-version: 2\n");
+    new TestProject(tmp.resolve("pkgs/base_pkg")).file("packages.yml", "packages:\n  - local: ../extra_pkg\n");
+    String lock = p.read("package-lock.yml");
+    TestProject.Result pinned = p.run("deps").ok();
+    assertThat(pinned.out()).contains("Installing the 2 packages pinned in package-lock.yml", "(package-lock.yml unchanged)");
+    assertThat(p.exists("dbt_packages/extra_pkg")).isFalse();
+    assertThat(p.read("package-lock.yml")).isEqualTo(lock);
+
+    TestProject.Result upgraded = p.run("deps", "--upgrade").ok();
+    assertThat(upgraded.out()).contains("into dbt_packages/extra_pkg", "Installed 3 packages; wrote package-lock.yml");
+    assertThat(p.read("package-lock.yml")).contains("  - local: ../pkgs/extra_pkg\n    name: extra_pkg\n");
+
+    // packages.yml changed since the lock was written: resolved again.
+    p.file("packages.yml", "packages:\n  - local: ../pkgs/base_pkg\n");
+    TestProject.Result changed = p.run("deps").ok();
+    assertThat(changed.out()).contains("package-lock.yml was written for another packages.yml", "Installed 2 packages; wrote package-lock.yml");
+    assertThat(p.read("package-lock.yml")).doesNotContain("helpers_pkg");
+  }
+
   @Test
   void aGitPackageOnAnUnreachableHostFailsClearly(@TempDir Path tmp) {
     TestProject p = TestProject.create(tmp, "shop", "")

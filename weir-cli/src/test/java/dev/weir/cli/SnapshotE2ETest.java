@@ -236,6 +236,32 @@ class SnapshotE2ETest {
 
   @ParameterizedTest
   @EnumSource(Engine.class)
+  void widerSourceColumnsWidenTheSnapshotColumns(Engine engine, @TempDir Path tmp) {
+    String model = "{{ config(materialized='table') }}\nselect 1 as id, cast('%s' as varchar(%d)) as name,"
+        + " cast(%s as numeric(%d,%d)) as amount, cast('%s' as timestamp) as updated_at\n";
+    EngineProject p = EngineProject.create(engine, tmp, "snap_wide", "")
+        .file("models/src.sql", model.formatted("short", 10, "12.5", 10, 2, "2024-01-01 00:00:00"))
+        .file("snapshots/snap_ts.sql", TS_SNAPSHOT);
+    p.run("build").ok();
+    String types = "select column_name, coalesce(cast(character_maximum_length as varchar), '-'), coalesce(cast(numeric_precision as varchar), '-'),"
+        + " coalesce(cast(numeric_scale as varchar), '-') from information_schema.columns where table_schema = '{s}'"
+        + " and table_name = 'snap_ts' and column_name in ('name', 'amount') order by column_name";
+    assertThat(p.rows(types)).containsExactly("amount|-|10|2", engine == Engine.POSTGRES ? "name|10|-|-" : "name|-|-|-");
+
+    // The source's varchar grows to 50 and its numeric to (14,4): the snapshot's columns are widened, not failed.
+    String longName = "a name much longer than ten characters";
+    p.file("models/src.sql", model.formatted(longName, 50, "1234567890.1234", 14, 4, "2024-02-01 00:00:00"));
+    p.run("build").ok();
+    assertThat(p.rows(types)).containsExactly("amount|-|14|4", engine == Engine.POSTGRES ? "name|50|-|-" : "name|-|-|-");
+    assertThat(p.rows("select name, cast(amount as varchar) from {s}.snap_ts order by dbt_valid_from"))
+        .containsExactly("short|12.5000", longName + "|1234567890.1234");
+    assertThat(p.read("target/run/snap_wide/snapshots/snap_ts.sql"))
+        .satisfiesAnyOf(sql -> assertThat(sql).containsIgnoringCase("alter column \"amount\" type numeric(14,4)"),
+            sql -> assertThat(sql).containsIgnoringCase("alter column \"amount\" type decimal(14,4)"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
   void aFailingRunLeavesTheSnapshotTableAsItWas(Engine engine, @TempDir Path tmp) {
     EngineProject p = EngineProject.create(engine, tmp, "snap_fail", "")
         .file("seeds/src.csv", "id,amount,updated_at\n1,10,2024-01-01 00:00:00\n2,20,2024-01-01 00:00:00\n")

@@ -190,6 +190,97 @@ class StateE2ETest {
     assertThat(again.out()).contains("Nothing to retry");
   }
 
+  @org.junit.jupiter.api.Test
+  void stateModifiedMacrosFollowsCallsAndDispatchAndDeferRecordsTheStateRelation(@TempDir Path tmp) throws IOException {
+    Path dir = tmp.resolve("proj");
+    EngineProject p = EngineProject.create(Engine.DUCKDB, dir, "st", null);
+    p.file("profiles.yml", PROFILES);
+    p.file("macros/fmt.sql", """
+        {% macro fmt(x) %}{{ return(adapter.dispatch('fmt', 'st')(x)) }}{% endmacro %}
+        {% macro default__fmt(x) %}({{ x }} + 1){% endmacro %}
+        {% macro plain(x) %}({{ x }} * 2){% endmacro %}
+        """);
+    p.file("models/m_a.sql", "{{ config(materialized='table') }}\nselect 1 as id\n");
+    p.file("models/m_fmt.sql", "{{ config(materialized='table') }}\nselect {{ fmt('id') }} as v from {{ ref('m_a') }}\n");
+    p.file("models/m_plain.sql", "{{ config(materialized='table') }}\nselect {{ plain('id') }} as v from {{ ref('m_a') }}\n");
+    p.run("run", "--profiles-dir", dir.toString()).ok();
+    JsonNode m = p.json("target/manifest.json");
+    assertThat(m.path("nodes").path("model.st.m_fmt").path("depends_on").path("macros").toString()).contains("macro.st.fmt")
+        .doesNotContain("plain");
+    assertThat(m.path("nodes").path("model.st.m_plain").path("depends_on").path("macros").toString()).contains("macro.st.plain");
+    assertThat(m.path("macros").path("macro.st.fmt").path("depends_on").path("macros").toString()).contains("macro.st.default__fmt");
+    assertThat(m.path("macros").path("macro.st.plain").path("macro_sql").asText()).isEqualTo("{% macro plain(x) %}({{ x }} * 2){% endmacro %}");
+    Path state = tmp.resolve("state");
+    copy(dir.resolve("target/manifest.json"), state);
+
+    Set<String> all = Set.of("m_a", "m_fmt", "m_plain");
+    String[] ls = {"ls", "--profiles-dir", dir.toString(), "--output", "name", "--state", state.toString(), "-s"};
+    assertThat(names(p.run(concat(ls, "state:modified")).ok(), all)).isEmpty();
+    // Only the dispatched implementation changes: the model calling fmt() is modified, through dispatch.
+    p.file("macros/fmt.sql", p.read("macros/fmt.sql").replace("+ 1", "+ 2"));
+    assertThat(names(p.run(concat(ls, "state:modified.macros")).ok(), all)).containsExactly("m_fmt");
+    assertThat(names(p.run(concat(ls, "state:modified")).ok(), all)).containsExactly("m_fmt");
+    p.file("macros/fmt.sql", p.read("macros/fmt.sql").replace("* 2", "* 3"));
+    assertThat(names(p.run(concat(ls, "state:modified.macros")).ok(), all)).containsExactly("m_fmt", "m_plain");
+
+    // --defer: the manifest records the state's relation of each node the state has.
+    p.run("run", "--profiles-dir", dir.toString(), "--target", "dev", "-s", "m_fmt", "--defer", "--state", state.toString()).ok();
+    assertThat(TestProject.rows(dir.resolve("dev.duckdb"), "select v from main.m_fmt")).containsExactly("3");
+    ArtifactSchemas.assertValid(dir.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    JsonNode deferred = p.json("target/manifest.json").path("nodes").path("model.st.m_a").path("defer_relation");
+    assertThat(deferred.path("database").asText()).isEqualTo("prod");
+    assertThat(deferred.path("schema").asText()).isEqualTo("main");
+    assertThat(deferred.path("alias").asText()).isEqualTo("m_a");
+    assertThat(deferred.path("relation_name").asText()).isEqualTo("\"prod\".\"main\".\"m_a\"");
+    assertThat(deferred.path("resource_type").asText()).isEqualTo("model");
+    // Without --defer there is none.
+    p.run("parse", "--profiles-dir", dir.toString()).ok();
+    assertThat(p.json("target/manifest.json").path("nodes").path("model.st.m_a").path("defer_relation").isNull()).isTrue();
+  }
+
+  @org.junit.jupiter.api.Test
+  void retryReusesThePreviousVarsTargetThreadsAndSelection(@TempDir Path tmp) {
+    Path dir = tmp.resolve("proj");
+    EngineProject p = EngineProject.create(Engine.DUCKDB, dir, "rv", null);
+    p.file("profiles.yml", """
+        rv:
+          target: prod
+          outputs:
+            prod: {type: duckdb, path: prod.duckdb, schema: main}
+            dev: {type: duckdb, path: dev.duckdb, schema: main, threads: 1}
+        """);
+    p.file("models/r_a.sql", "{{ config(materialized='table') }}\nselect {{ var('factor') }} as id\n");
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect * from {{ ref('r_a') }} join no_such_table using (id)\n");
+    p.file("models/r_other.sql", "{{ config(materialized='table') }}\nselect 1 as id\n");
+    p.run("run", "--target", "dev", "--threads", "3", "--vars", "{factor: 5}", "-s", "r_a+").exits(1);
+    JsonNode first = p.json("target/run_results.json");
+    assertThat(first.path("args").path("vars").path("factor").asInt()).isEqualTo(5);
+
+    // Fixed, retry without --vars: the var (no default) still resolves, in the dev target.
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect id * {{ var('factor') }} as id from {{ ref('r_a') }}\n");
+    TestProject.Result r = p.run("retry").ok();
+    assertThat(r.out()).contains("3 threads (target='dev')");
+    JsonNode rr = p.json("target/run_results.json");
+    List<String> ran = new ArrayList<>();
+    for (JsonNode x : rr.path("results")) ran.add(x.path("unique_id").asText() + "=" + x.path("status").asText());
+    assertThat(ran).containsExactly("model.rv.r_bad=success");
+    JsonNode args = rr.path("args");
+    assertThat(args.path("which").asText()).isEqualTo("run");
+    assertThat(args.path("vars").path("factor").asInt()).isEqualTo(5);
+    assertThat(args.path("target").asText()).isEqualTo("dev");
+    assertThat(args.path("threads").asInt()).isEqualTo(3);
+    assertThat(args.path("select").toString()).contains("r_a+");
+    assertThat(TestProject.rows(dir.resolve("dev.duckdb"), "select id from main.r_bad")).containsExactly("25");
+    assertThat(TestProject.relationExists(dir.resolve("prod.duckdb"), "main", "r_bad")).isFalse();
+
+    // --vars given to retry wins over the recorded ones.
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect * from no_such_table\n");
+    p.run("run", "--target", "dev", "--vars", "{factor: 5}", "-s", "r_bad").exits(1);
+    p.file("models/r_bad.sql", "{{ config(materialized='table') }}\nselect {{ var('factor') }} as id\n");
+    p.run("retry", "--vars", "{factor: 7}").ok();
+    assertThat(TestProject.rows(dir.resolve("dev.duckdb"), "select id from main.r_bad")).containsExactly("7");
+  }
+
   /** Rows in the dev target ({@code {dev}} stands for its schema): dev.duckdb's main, or Postgres' {@code <s>_dev}. */
   private static List<String> devRows(EngineProject p, String sql) {
     if (p.engine == Engine.DUCKDB) return TestProject.rows(p.dir().resolve("dev.duckdb"), sql.replace("{dev}", "main"));

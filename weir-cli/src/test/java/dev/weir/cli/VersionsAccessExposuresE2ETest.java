@@ -124,6 +124,60 @@ class VersionsAccessExposuresE2ETest {
   }
 
   @Test
+  void theManifestListsGroupsAndTheirMembers(@TempDir Path tmp) {
+    EngineProject p = grouped(Engine.DUCKDB, tmp);
+    p.run("parse").ok();
+    ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    JsonNode m = p.json("target/manifest.json");
+    JsonNode finance = m.path("groups").path("group.acc.finance");
+    assertThat(finance.path("name").asText()).isEqualTo("finance");
+    assertThat(finance.path("resource_type").asText()).isEqualTo("group");
+    assertThat(finance.path("package_name").asText()).isEqualTo("acc");
+    assertThat(finance.path("original_file_path").asText()).isEqualTo("models/schema.yml");
+    assertThat(finance.path("path").asText()).isEqualTo("schema.yml");
+    assertThat(finance.path("owner").path("email").asText()).isEqualTo("finance@example.com");
+    assertThat(m.path("groups").path("group.acc.marketing").path("owner").path("name").asText()).isEqualTo("Marketing");
+    assertThat(m.path("group_map").path("finance").toString())
+        .contains("model.acc.finance_private", "model.acc.finance_report", "model.acc.shared");
+    assertThat(m.path("group_map").path("marketing").toString()).contains("model.acc.marketing_use_shared")
+        .doesNotContain("finance_private");
+  }
+
+  @Test
+  void deprecationDatesAreWrittenAndRefsToDeprecatedModelsWarn(@TempDir Path tmp) {
+    EngineProject p = versioned(Engine.DUCKDB, tmp);
+    p.file("models/old_model.sql", "select 1 as x\n");
+    p.file("models/soon_model.sql", "select 2 as x\n");
+    p.file("models/uses_old.sql", "select * from {{ ref('old_model') }} union all select * from {{ ref('soon_model') }}\n");
+    p.file("models/deprecations.yml", """
+        version: 2
+        models:
+          - name: old_model
+            deprecation_date: 2020-01-31
+          - name: soon_model
+            deprecation_date: 2999-12-31 12:00:00
+        """);
+    p.file("models/schema.yml", p.read("models/schema.yml").replace("      - v: 1\n", "      - v: 1\n        deprecation_date: 2021-06-01\n"));
+    TestProject.Result r = p.run("parse").ok();
+    String all = r.out() + r.err();
+    assertThat(all).contains("model 'model.vers.uses_old' (models/uses_old.sql) refs model 'model.vers.old_model', which is deprecated since 2020-01-31T00:00:00 (deprecation_date in models/deprecations.yml)");
+    assertThat(all).contains("refs model 'model.vers.soon_model', which will be deprecated on 2999-12-31T12:00:00");
+    assertThat(all).contains("model.vers.uses_v1", "model.vers.dim_customers.v1', which is deprecated since 2021-06-01");
+    assertThat(all).contains("model 'model.vers.old_model' (models/old_model.sql) has passed its deprecation date");
+    assertThat(all).doesNotContain("model.vers.dim_customers.v2', which");
+    ArtifactSchemas.assertValid(tmp.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    JsonNode m = p.json("target/manifest.json");
+    assertThat(m.path("nodes").path("model.vers.old_model").path("deprecation_date").asText()).isEqualTo("2020-01-31T00:00:00");
+    assertThat(m.path("nodes").path("model.vers.dim_customers.v1").path("deprecation_date").asText()).isEqualTo("2021-06-01T00:00:00");
+    assertThat(m.path("nodes").path("model.vers.dim_customers.v2").path("deprecation_date").isNull()).isTrue();
+    assertThat(m.path("nodes").path("model.vers.uses_latest").path("deprecation_date").isNull()).isTrue();
+
+    p.file("models/deprecations.yml", "version: 2\nmodels:\n  - name: old_model\n    deprecation_date: someday\n");
+    TestProject.Result bad = p.run("parse").exits(2);
+    assertThat(bad.out() + bad.err()).contains("models/deprecations.yml:4", "deprecation_date 'someday' is not a date");
+  }
+
+  @Test
   void aPrivateModelRefdFromAnotherGroupIsAnError(@TempDir Path tmp) {
     Engine engine = Engine.DUCKDB; // an error before anything is built: the engine does not matter
     EngineProject p = grouped(engine, tmp);

@@ -144,7 +144,7 @@ public final class ManifestWriter {
       g.writeEndObject();
 
       o.emptyObject("metrics");
-      o.emptyObject("groups");
+      groups();
       selectors();
       disabled();
       maps(exposures);
@@ -213,7 +213,7 @@ public final class ManifestWriter {
           g.writeStartObject();
           o.strings("macros", n.dependsOnMacros);
           g.writeEndObject();
-          o.nul("defer_relation");
+          deferRelation(n);
         }
         case MODEL -> {
           ConfigJson.write(o, "config", ConfigJson.MODEL, n.config, n.tags);
@@ -227,8 +227,9 @@ public final class ManifestWriter {
           o.value(n.version);
           g.writeFieldName("latest_version");
           o.value(n.latestVersion);
-          o.nul("deprecation_date");
-          o.nul("defer_relation");
+          Object deprecation = n.extra.get("deprecation_date");
+          o.str("deprecation_date", deprecation == null ? null : deprecation.toString());
+          deferRelation(n);
           o.emptyArray("primary_key");
           o.nul("time_spine");
         }
@@ -252,7 +253,7 @@ public final class ManifestWriter {
           ConfigJson.write(o, "config", ConfigJson.SNAPSHOT, n.config, n.tags);
           described(n);
           compiledPart(n);
-          o.nul("defer_relation");
+          deferRelation(n);
         }
         case OPERATION -> {
           ConfigJson.write(o, "config", ConfigJson.OPERATION, n.config, n.tags);
@@ -631,6 +632,42 @@ public final class ManifestWriter {
       o.str("fixture", f.get("fixture") == null ? null : String.valueOf(f.get("fixture")));
     }
 
+    /** dbt's defer_relation: the --state manifest's relation of the node, under --defer (else null). */
+    private void deferRelation(Node n) throws IOException {
+      o.g.writeFieldName("defer_relation");
+      o.value(n.extra.get("defer_relation"));
+    }
+
+    /** Groups declared under 'groups:', as dbt writes them (unique_id group.<package>.<name>). */
+    private void groups() throws IOException {
+      var g = o.g;
+      Map<String, Map<String, Object>> byId = new java.util.TreeMap<>();
+      for (Map<String, Object> def : p.groups().values()) byId.put("group." + def.get("package") + "." + def.get("name"), def);
+      g.writeFieldName("groups");
+      g.writeStartObject();
+      for (Map.Entry<String, Map<String, Object>> e : byId.entrySet()) {
+        Map<String, Object> def = e.getValue();
+        String file = String.valueOf(def.get("file"));
+        g.writeFieldName(o.mask(e.getKey()));
+        g.writeStartObject();
+        o.strNN("name", String.valueOf(def.get("name")));
+        o.str("resource_type", "group");
+        o.strNN("package_name", String.valueOf(def.get("package")));
+        o.strNN("path", file.substring(file.indexOf('/') + 1));
+        o.strNN("original_file_path", file);
+        o.str("unique_id", e.getKey());
+        o.object("owner", def.get("owner"));
+        Object description = def.get("description");
+        o.str("description", description == null ? null : description.toString());
+        g.writeFieldName("config");
+        g.writeStartObject();
+        o.object("meta", def.get("meta"));
+        g.writeEndObject();
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    }
+
     private void exposure(Node e) throws IOException {
       var g = o.g;
       g.writeStartObject();
@@ -750,7 +787,17 @@ public final class ManifestWriter {
       g.writeStartObject();
       for (String id : order) o.strings(o.mask(id), children.get(id));
       g.writeEndObject();
-      o.emptyObject("group_map");
+      g.writeFieldName("group_map");
+      g.writeStartObject();
+      Map<String, TreeSet<String>> members = new java.util.TreeMap<>();
+      for (String name : p.groups().keySet()) members.put(name, new TreeSet<>());
+      for (String id : order) {
+        Node n = p.node(id);
+        Object group = n == null ? null : n.config.get("group");
+        if (group != null && members.containsKey(group.toString())) members.get(group.toString()).add(id);
+      }
+      for (Map.Entry<String, TreeSet<String>> e : members.entrySet()) o.strings(o.mask(e.getKey()), e.getValue());
+      g.writeEndObject();
     }
   }
 }

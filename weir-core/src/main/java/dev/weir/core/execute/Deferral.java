@@ -40,6 +40,38 @@ final class Deferral implements Renderer.Deferral {
     this.console = console;
   }
 
+  /**
+   * Loads the state manifest's relations and, as dbt's manifest does under --defer, records on each
+   * of {@code nodes} that the state manifest has (models, seeds, snapshots; not ephemeral) its
+   * {@code defer_relation}: the state's database, schema, alias, relation_name, name, description,
+   * compiled_code, meta, tags and config (kept in {@code Node.extra}, written by ManifestWriter).
+   */
+  @SuppressWarnings("unchecked")
+  static Deferral load(Path stateDir, List<String> selected, boolean favorState, Console console, Map<String, Node> nodes) {
+    Deferral d = load(stateDir, selected, favorState, console);
+    JsonNode manifest = StateMethods.readJson(stateDir.resolve("manifest.json"));
+    com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (Node n : nodes.values()) {
+      Relation r = d.stateRelations.get(n.uniqueId);
+      JsonNode s = manifest.path("nodes").path(n.uniqueId);
+      if (r == null || s.isMissingNode()) continue;
+      Map<String, Object> rel = new java.util.LinkedHashMap<>();
+      rel.put("database", r.database());
+      rel.put("schema", r.schema());
+      rel.put("alias", r.identifier());
+      rel.put("relation_name", s.path("relation_name").isTextual() ? s.get("relation_name").asText() : null);
+      rel.put("resource_type", s.path("resource_type").asText());
+      rel.put("name", s.path("name").asText());
+      rel.put("description", s.path("description").asText(""));
+      rel.put("compiled_code", s.path("compiled_code").isTextual() ? s.get("compiled_code").asText() : null);
+      rel.put("meta", s.path("meta").isObject() ? mapper.convertValue(s.get("meta"), Map.class) : Map.of());
+      rel.put("tags", s.path("tags").isArray() ? mapper.convertValue(s.get("tags"), List.class) : List.of());
+      rel.put("config", s.path("config").isObject() ? mapper.convertValue(s.get("config"), Map.class) : null);
+      n.extra.put("defer_relation", rel);
+    }
+    return d;
+  }
+
   static Deferral load(Path stateDir, List<String> selected, boolean favorState, Console console) {
     JsonNode manifest = StateMethods.readJson(stateDir.resolve("manifest.json"));
     if (manifest == null) throw WeirException.usage("--defer: no manifest.json in the --state folder " + stateDir);

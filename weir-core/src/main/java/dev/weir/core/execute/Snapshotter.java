@@ -9,6 +9,7 @@ import dev.weir.core.engine.Session;
 import dev.weir.core.project.Node;
 import dev.weir.core.project.SnapshotConfigs;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -173,6 +174,7 @@ final class Snapshotter {
     long inserted;
     long closed;
     try {
+      expandColumnTypes(n, sql, s, target, targetCols, log);
       log.add(exec(s, d.dropIfExists(tmp, RelationType.TABLE)));
       log.add(exec(s, "create temporary table " + tt + " as (\n" + staging + "\n)"));
       // Columns the query gained since the table was built (dbt's create_columns).
@@ -214,6 +216,67 @@ final class Snapshotter {
     String msg = "INSERT " + Math.max(inserted, 0) + ", UPDATE " + Math.max(closed, 0);
     return new Materializer.Outcome(NodeResult.Status.SUCCESS, msg, null,
         Materializer.response(msg, Math.max(inserted, 0) + Math.max(closed, 0)));
+  }
+
+  private static final java.util.regex.Pattern STRING_TYPE =
+      java.util.regex.Pattern.compile("(?i)(character varying|varchar|text|string)(?:\\s*\\((\\d+)\\))?");
+  private static final java.util.regex.Pattern NUMERIC_TYPE =
+      java.util.regex.Pattern.compile("(?i)(numeric|decimal)\\s*\\((\\d+)\\s*(?:,\\s*(\\d+))?\\)");
+
+  /**
+   * dbt's expand_target_column_types: a snapshot column whose type the query has widened since
+   * the table was built (varchar(10) → varchar(50) or unbounded, numeric(10,2) → numeric(12,4)) is
+   * altered to the wider type instead of failing the insert. The query's types come from an empty
+   * temporary table made from it (the catalog keeps lengths and precisions; JDBC metadata does not).
+   */
+  private static void expandColumnTypes(Node n, String sql, Session s, Relation target, List<ColumnInfo> targetCols, List<String> log) {
+    if (targetCols.stream().noneMatch(c -> c.dataType() != null && c.dataType().contains("("))) return;
+    Dialect d = s.dialect();
+    String probe = d.scratchIdentifier(n.alias, "__weir_snapshot_types");
+    Relation probeRel = new Relation(null, null, probe, RelationType.TABLE);
+    s.execute(d.dropIfExists(probeRel, RelationType.TABLE));
+    s.execute("create temporary table " + d.render(probeRel) + " as select * from (\n" + sql + "\n) weir_types_probe where 1 = 0");
+    List<ColumnInfo> sourceCols = s.getColumns(Relation.of(null, "pg_temp", probe));
+    if (sourceCols.isEmpty()) {
+      try {
+        sourceCols = s.getColumns(Relation.of("temp", "main", probe)); // DuckDB's temporary catalog
+      } catch (RuntimeException e) {
+        sourceCols = List.of();
+      }
+    }
+    s.execute(d.dropIfExists(probeRel, RelationType.TABLE));
+    Map<String, String> sourceTypes = new HashMap<>();
+    for (ColumnInfo c : sourceCols) sourceTypes.put(c.name().toLowerCase(Locale.ROOT), c.dataType());
+    for (ColumnInfo t : targetCols) {
+      String from = t.dataType();
+      String to = sourceTypes.get(t.name().toLowerCase(Locale.ROOT));
+      if (from == null || to == null) continue;
+      String wider = wider(from, to);
+      if (wider != null) log.add(exec(s, "alter table " + d.render(target) + " alter column " + d.quote(t.name()) + " type " + wider));
+    }
+  }
+
+  /** The type to widen {@code target} to so that it holds {@code source}'s values, or null when it already does. */
+  static String wider(String target, String source) {
+    java.util.regex.Matcher ts = STRING_TYPE.matcher(target.strip());
+    java.util.regex.Matcher ss = STRING_TYPE.matcher(source.strip());
+    if (ts.matches() && ss.matches()) {
+      if (ts.group(2) == null) return null; // unbounded already
+      if (ss.group(2) == null) return source.strip();
+      return Integer.parseInt(ss.group(2)) > Integer.parseInt(ts.group(2)) ? ts.group(1) + "(" + ss.group(2) + ")" : null;
+    }
+    java.util.regex.Matcher tn = NUMERIC_TYPE.matcher(target.strip());
+    java.util.regex.Matcher sn = NUMERIC_TYPE.matcher(source.strip());
+    if (tn.matches() && sn.matches()) {
+      int tp = Integer.parseInt(tn.group(2));
+      int tsc = tn.group(3) == null ? 0 : Integer.parseInt(tn.group(3));
+      int sp = Integer.parseInt(sn.group(2));
+      int ssc = sn.group(3) == null ? 0 : Integer.parseInt(sn.group(3));
+      int scale = Math.max(tsc, ssc);
+      int precision = Math.max(tp - tsc, sp - ssc) + scale;
+      return precision > tp || scale > tsc ? tn.group(1) + "(" + precision + "," + scale + ")" : null;
+    }
+    return null;
   }
 
   /** dbt's snapshot_staging_table: one row per change, dbt_change_type insert, update or delete. */

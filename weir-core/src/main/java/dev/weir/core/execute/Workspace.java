@@ -243,7 +243,7 @@ public final class Workspace implements AutoCloseable {
   public void installDeferral(List<String> selected) {
     if (!opts.defer() && !opts.favorState()) return;
     if (opts.state() == null) throw WeirException.usage("--defer needs --state DIR (the folder of a previous manifest.json)");
-    renderer().setDeferral(Deferral.load(opts.state(), selected, opts.favorState(), console));
+    renderer().setDeferral(Deferral.load(opts.state(), selected, opts.favorState(), console, project().nodes()));
   }
 
   /** Opens the warehouse (once). Read-only commands avoid the write lock where the engine allows it. */

@@ -136,6 +136,18 @@ public final class Packages {
 
   /** Installs every spec into the install path and writes package-lock.yml; returns the lock's entries. */
   public static List<Map<String, Object>> install(Path projectDir, ProjectSettings settings, Consumer<String> info) throws IOException {
+    return install(projectDir, settings, info, false);
+  }
+
+  /**
+   * {@code weir deps}: when package-lock.yml exists and was written for the current packages.yml
+   * (same sha1_hash), installs exactly what it pins; otherwise (or with {@code upgrade}, dbt's
+   * {@code --upgrade}) resolves packages.yml again — with the installed packages' own packages.yml,
+   * transitively (a package's local paths are relative to that package) — and writes the lock.
+   * Every package lands flat in the install path, each once (the first spec of a name wins).
+   */
+  public static List<Map<String, Object>> install(Path projectDir, ProjectSettings settings, Consumer<String> info, boolean upgrade)
+      throws IOException {
     List<Spec> specs = specs(projectDir);
     Path dir = installDir(projectDir, settings);
     List<Map<String, Object>> lock = new ArrayList<>();
@@ -144,44 +156,97 @@ public final class Packages {
       return lock;
     }
     Files.createDirectories(dir);
-    for (Spec s : specs) {
-      String folder = folderName(projectDir, s);
-      Path to = dir.resolve(folder);
-      Map<String, Object> entry = new LinkedHashMap<>();
-      switch (s.kind()) {
-        case "local" -> {
-          Path src = projectDir.resolve(s.source()).toAbsolutePath().normalize();
-          deleteRecursively(to);
-          try {
-            Files.createSymbolicLink(to, src);
-          } catch (IOException | UnsupportedOperationException e) {
-            copyRecursively(src, to); // no symlinks here (e.g. some Windows setups): copy, as dbt falls back to
-          }
-          entry.put("local", s.source());
-        }
-        case "git", "private" -> {
-          Object rev = s.raw().get("revision");
-          gitClone(s, rev == null ? null : String.valueOf(rev), to);
-          entry.put(s.kind(), s.source());
-          entry.put("revision", rev == null ? gitHead(to) : String.valueOf(rev));
-          if (s.raw().get("subdirectory") != null) entry.put("subdirectory", s.raw().get("subdirectory"));
-        }
-        case "tarball" -> {
-          fetchTarball(s, URI.create(s.source()), to);
-          entry.put("tarball", s.source());
-        }
-        default -> {
-          String version = hubInstall(s, to);
-          entry.put("package", s.source());
-          entry.put("version", version);
-        }
-      }
-      entry.put("name", folder);
-      lock.add(entry);
-      info.accept("Installed from " + s.describe() + " into " + settings.packagesInstallPath() + "/" + folder);
+    Path root = projectDir.toAbsolutePath().normalize();
+    List<Spec> pinned = upgrade ? null : pinned(root, specHash(specs), info);
+    if (pinned != null) {
+      info.accept("Installing the " + pinned.size() + " package" + (pinned.size() == 1 ? "" : "s")
+          + " pinned in package-lock.yml (run 'weir deps --upgrade' to resolve packages.yml again)");
+      for (Spec s : pinned) lock.add(installOne(root, root, settings, dir, s, info).entry());
+      return lock;
+    }
+    if (upgrade) info.accept("Resolving packages.yml again (--upgrade): package-lock.yml will be rewritten");
+    java.util.ArrayDeque<Map.Entry<Path, Spec>> queue = new java.util.ArrayDeque<>();
+    for (Spec s : specs) queue.add(Map.entry(root, s));
+    java.util.Set<String> done = new java.util.HashSet<>();
+    while (!queue.isEmpty()) {
+      Map.Entry<Path, Spec> next = queue.poll();
+      Path base = next.getKey();
+      Spec s = next.getValue();
+      String folder = folderName(base, s);
+      if (!done.add(folder)) continue;
+      Installed inst = installOne(root, base, settings, dir, s, info);
+      lock.add(inst.entry());
+      for (Spec child : specs(inst.home())) queue.add(Map.entry(inst.home(), child));
     }
     writeLock(projectDir, specs, lock);
     return lock;
+  }
+
+  /** One installed package: its lock entry and the folder its own relative paths start from. */
+  private record Installed(Map<String, Object> entry, Path home) {}
+
+  private static Installed installOne(Path root, Path base, ProjectSettings settings, Path dir, Spec s, Consumer<String> info)
+      throws IOException {
+    String folder = folderName(base, s);
+    Path to = dir.resolve(folder);
+    Path home = to;
+    Map<String, Object> entry = new LinkedHashMap<>();
+    switch (s.kind()) {
+      case "local" -> {
+        Path src = base.resolve(s.source()).toAbsolutePath().normalize();
+        deleteRecursively(to);
+        try {
+          Files.createSymbolicLink(to, src);
+        } catch (IOException | UnsupportedOperationException e) {
+          copyRecursively(src, to); // no symlinks here (e.g. some Windows setups): copy, as dbt falls back to
+        }
+        home = src;
+        // The lock names every local package from the root project, so that it installs from there.
+        entry.put("local", base.equals(root) ? s.source() : root.relativize(src).toString().replace('\\', '/'));
+      }
+      case "git", "private" -> {
+        Object rev = s.raw().get("revision");
+        gitClone(s, rev == null ? null : String.valueOf(rev), to);
+        entry.put(s.kind(), s.source());
+        entry.put("revision", rev == null ? gitHead(to) : String.valueOf(rev));
+        if (s.raw().get("subdirectory") != null) entry.put("subdirectory", s.raw().get("subdirectory"));
+      }
+      case "tarball" -> {
+        fetchTarball(s, URI.create(s.source()), to);
+        entry.put("tarball", s.source());
+      }
+      default -> {
+        String version = hubInstall(s, to);
+        entry.put("package", s.source());
+        entry.put("version", version);
+      }
+    }
+    entry.put("name", folder);
+    info.accept("Installed from " + s.describe() + " into " + settings.packagesInstallPath() + "/" + folder);
+    return new Installed(entry, home);
+  }
+
+  /** The specs package-lock.yml pins, or null when there is no lock or it was written for another packages.yml. */
+  @SuppressWarnings("unchecked")
+  private static List<Spec> pinned(Path projectDir, String hash, Consumer<String> info) {
+    Path file = projectDir.resolve("package-lock.yml");
+    if (!Files.isRegularFile(file)) return null;
+    Object parsed = Yaml.load(file, "package-lock.yml");
+    if (!(parsed instanceof Map<?, ?> m) || !(m.get("packages") instanceof List<?> l)) return null;
+    if (!hash.equals(String.valueOf(m.get("sha1_hash")))) {
+      info.accept("package-lock.yml was written for another packages.yml: resolving packages.yml again");
+      return null;
+    }
+    List<Spec> out = new ArrayList<>();
+    for (Object o : l) {
+      if (!(o instanceof Map<?, ?> e)) return null;
+      Map<String, Object> raw = new LinkedHashMap<>((Map<String, Object>) e);
+      String kind = null;
+      for (String k : List.of("local", "git", "tarball", "package", "private")) if (raw.containsKey(k)) { kind = k; break; }
+      if (kind == null) return null;
+      out.add(new Spec(kind, String.valueOf(raw.get(kind)), raw));
+    }
+    return out;
   }
 
   /** package-lock.yml as dbt writes it: the resolved packages and the sha1 of the declared specs. */
@@ -318,9 +383,7 @@ public final class Packages {
     Map<String, Object> versions = parsed instanceof Map<?, ?> m && m.get("versions") instanceof Map<?, ?> v
         ? (Map<String, Object>) v : Map.of();
     Object wanted = s.raw().get("version");
-    String version = wanted instanceof String w && versions.containsKey(w) ? w
-        : versions.keySet().stream().filter(k -> k.matches("[0-9]+\\.[0-9]+\\.[0-9]+"))
-            .max(Comparator.comparing(Packages::versionKey)).orElse(null);
+    String version = resolveVersion(wanted, versions.keySet(), Boolean.TRUE.equals(s.raw().get("install-prerelease")));
     if (version == null) throw WeirException.runtime("Package '" + s.source() + "' has no version on dbt Hub matching " + wanted, null);
     Object downloads = versions.get(version) instanceof Map<?, ?> vm ? vm.get("downloads") : null;
     Object tarball = downloads instanceof Map<?, ?> d ? d.get("tarball") : null;
@@ -329,10 +392,57 @@ public final class Packages {
     return version;
   }
 
-  private static String versionKey(String v) {
-    StringBuilder sb = new StringBuilder();
-    for (String p : v.split("\\.")) sb.append(String.format("%08d", Integer.parseInt(p)));
-    return sb.toString();
+  private static final java.util.regex.Pattern SEMVER = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)\\.(\\d+)(?:-?([0-9A-Za-z.-]+))?");
+  private static final java.util.regex.Pattern CONSTRAINT = java.util.regex.Pattern.compile("(>=|<=|>|<|==|=)?\\s*(\\S+)");
+
+  /**
+   * The newest of {@code available} that meets dbt's version spec for hub packages: none (the
+   * newest), an exact version, a comparison ({@code ">=1.0.0"}, {@code "<2.0.0"}, {@code "=1.2.3"})
+   * or a list of them, all of which must hold. Prereleases ({@code 1.2.0-b1}) count only when
+   * asked for ({@code install-prerelease: true}) or pinned exactly. Null when none matches.
+   */
+  public static String resolveVersion(Object wanted, java.util.Collection<String> available, boolean prerelease) {
+    List<String> constraints = new ArrayList<>();
+    if (wanted instanceof List<?> l) for (Object o : l) constraints.add(String.valueOf(o).strip());
+    else if (wanted != null) constraints.add(String.valueOf(wanted).strip());
+    if (constraints.size() == 1 && available.contains(constraints.get(0))) return constraints.get(0);
+    String best = null;
+    for (String v : available) {
+      java.util.regex.Matcher vm = SEMVER.matcher(v);
+      if (!vm.matches() || (vm.group(4) != null && !prerelease)) continue;
+      boolean ok = true;
+      for (String c : constraints) {
+        java.util.regex.Matcher cm = CONSTRAINT.matcher(c);
+        if (!cm.matches() || !SEMVER.matcher(cm.group(2)).matches()) {
+          throw WeirException.project("packages.yml", 0, "Version spec '" + c + "' is not understood: write a version (1.2.3) "
+              + "or a comparison (>=1.0.0, <2.0.0), or a list of them");
+        }
+        int cmp = compareVersions(v, cm.group(2));
+        String op = cm.group(1) == null ? "=" : cm.group(1);
+        ok &= switch (op) {
+          case ">=" -> cmp >= 0;
+          case "<=" -> cmp <= 0;
+          case ">" -> cmp > 0;
+          case "<" -> cmp < 0;
+          default -> cmp == 0;
+        };
+      }
+      if (ok && (best == null || compareVersions(v, best) > 0)) best = v;
+    }
+    return best;
+  }
+
+  /** Semantic versions: major, minor, patch, then a release above its prereleases (compared as text). */
+  static int compareVersions(String a, String b) {
+    java.util.regex.Matcher x = SEMVER.matcher(a);
+    java.util.regex.Matcher y = SEMVER.matcher(b);
+    if (!x.matches() || !y.matches()) return a.compareTo(b);
+    for (int i = 1; i <= 3; i++) {
+      int c = Long.compare(Long.parseLong(x.group(i)), Long.parseLong(y.group(i)));
+      if (c != 0) return c;
+    }
+    if (x.group(4) == null || y.group(4) == null) return x.group(4) == null ? (y.group(4) == null ? 0 : 1) : -1;
+    return x.group(4).compareTo(y.group(4));
   }
 
   /** Downloads a .tar.gz and unpacks its single top folder into {@code to} (with the system's tar). */

@@ -17,11 +17,20 @@ import java.util.Map;
  * @param docs            docs blocks by unique id
  * @param selectors       selectors.yml content (raw), or empty
  * @param settings        dbt_project.yml as loaded (paths, vars, on-run-start, ...)
+ * @param groups          groups declared under 'groups:' (root project and packages), by name: name,
+ *                        package, owner (map), description, file, line
  */
 public record Project(Path root, String name, String version, String profileName, ProjectSettings settings,
                       Map<String, Node> nodes, Map<String, Node> sources, Map<String, Node> disabled,
                       Map<String, MacroDef> macros, Map<String, DocDef> docs, Map<String, Object> selectors,
-                      List<String> warnings) {
+                      List<String> warnings, Map<String, Map<String, Object>> groups) {
+
+  public Project(Path root, String name, String version, String profileName, ProjectSettings settings,
+                 Map<String, Node> nodes, Map<String, Node> sources, Map<String, Node> disabled,
+                 Map<String, MacroDef> macros, Map<String, DocDef> docs, Map<String, Object> selectors,
+                 List<String> warnings) {
+    this(root, name, version, profileName, settings, nodes, sources, disabled, macros, docs, selectors, warnings, Map.of());
+  }
 
   public Node node(String uniqueId) {
     Node n = nodes.get(uniqueId);

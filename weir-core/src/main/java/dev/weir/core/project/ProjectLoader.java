@@ -392,8 +392,8 @@ public final class ProjectLoader {
 
     phase("names");
     // Generic tests from YAML (need the attached nodes' names).
-    List<Node> genericTests = new ArrayList<>(props.genericTests(byId, sources));
-    for (ProjectLoader p : packages) genericTests.addAll(propsByPackage.get(p.pkg).genericTests(byId, sources));
+    List<Node> genericTests = new ArrayList<>(props.genericTests(byId, sources, disabled));
+    for (ProjectLoader p : packages) genericTests.addAll(propsByPackage.get(p.pkg).genericTests(byId, sources, disabled));
     for (Node t : genericTests) {
       Map<String, Object> own = new LinkedHashMap<>(t.config);
       t.config.clear();
@@ -447,11 +447,20 @@ public final class ProjectLoader {
       }
     }
 
+    // depends_on.macros: what each macro and node calls (dispatch included), for state:modified.macros.
+    MacroDeps macroDeps = new MacroDeps(macros.defs(), pkg, settings.dispatch());
+    for (MacroDef d : macros.defs().values()) {
+      if (!MacroRegistry.INTERNAL.equals(d.packageName())) d.dependsOnMacros().addAll(macroDeps.calls(d.macroSql(), d.packageName(), d.uniqueId()));
+    }
+    for (Node n : byId.values()) {
+      if (n.rawCode != null && n.resourceType != ResourceType.SEED) n.dependsOnMacros.addAll(macroDeps.calls(n.rawCode, n.packageName, null));
+    }
+
     phase("refs");
     warnUnusedConfigPaths(nodes);
 
     Project project = new Project(root, pkg, settings.version(), req.target().profileName(), settings,
-        byId, sources, disabled, macros.defs(), docs, props.selectors(root), warnings);
+        byId, sources, disabled, macros.defs(), docs, props.selectors(root), warnings, groups);
     renderer.setResolver(resolution.resolver(project));
     renderDescriptions(renderer, byId.values());
     renderDescriptions(renderer, sources.values());
@@ -632,6 +641,7 @@ public final class ProjectLoader {
 
   private void registerMacros(MacroRegistry macros, String packageName, String path, String src) {
     Template t = parse(path, src);
+    Map<String, String> sources = MacroDeps.macroSources(src);
     for (Map.Entry<String, Macro> e : t.macros().entrySet()) {
       Macro m = e.getValue();
       String name = e.getKey();
@@ -640,7 +650,7 @@ public final class ProjectLoader {
             + ": it is defined more than once (also in " + macros.defs().get("macro." + packageName + "." + name).originalFilePath() + ")");
       }
       MacroDef def = new MacroDef("macro." + packageName + "." + name, name, packageName, path, path,
-          "", new ArrayList<>(m.parameterNames()), List.of(), "", 0);
+          sources.getOrDefault(name, ""), new ArrayList<>(m.parameterNames()), new ArrayList<>(), "", 0);
       macros.add(packageName, name, m, def);
     }
     for (BlockDef d : t.blocks("docs")) {
@@ -1023,6 +1033,10 @@ public final class ProjectLoader {
     }
 
     void link(Node n) {
+      if (n.extra.get("deprecation_date") instanceof String date && DeprecationDates.passed(date)) {
+        warn("model '" + n.uniqueId + "' (" + n.originalFilePath + ") has passed its deprecation date of " + date
+            + ": it should be disabled or removed");
+      }
       for (Node.RefCall r : n.refs) {
         Node target = findRef(n.packageName, r.packageName(), r.name(), r.version());
         if (target == null && r.version() != null && findRef(n.packageName, r.packageName(), r.name()) != null) {
@@ -1034,6 +1048,13 @@ public final class ProjectLoader {
               + r.name() + "', " + (vs == null ? "which is not versioned." : "which has versions " + String.join(", ", vs.keySet()) + "."));
         }
         if (target != null) AccessRules.checkRef(n, target, restrictedPackages);
+        if (target != null && target.extra.get("deprecation_date") instanceof String date && !n.uniqueId.equals(target.uniqueId)) {
+          String from = n.originalFilePath != null ? n.originalFilePath : String.valueOf(n.patchPath).replaceFirst("^[^:]+://", "");
+          String to = target.patchPath == null ? target.originalFilePath : target.patchPath.replaceFirst("^[^:]+://", "");
+          warn(describe(n) + " (" + from + ") refs model '" + target.uniqueId + "', which "
+              + (DeprecationDates.passed(date) ? "is deprecated since " + date : "will be deprecated on " + date)
+              + " (deprecation_date in " + to + ")");
+        }
         if (target == null) {
           boolean isDisabled = disabled.values().stream().anyMatch(d -> d.name.equals(r.name()));
           List<String> names = refIndex.keySet().stream().filter(k -> !k.contains(".")).toList();
@@ -1209,7 +1230,11 @@ public final class ProjectLoader {
       readGroups(file, top);
       readExposures(file, top, folders);
       unitTests.addAll(UnitTestSpecs.entries(file, top));
-      ingestions.addAll(IngestionSpecs.entries(file, top));
+      for (YMap e : IngestionSpecs.entries(file, top)) {
+        ingestions.add(e);
+        // checks on each load: tests declared on an ingestion's table or file attach to the source it defines
+        for (YMap t : IngestionSpecs.tableEntries(e)) collectTests(file, t, "source", String.valueOf(t.get("name")), String.valueOf(e.get("name")), folders);
+      }
       exports.addAll(ExportSpecs.read(pkg, file, top, folders));
       Object srcs = top.get("sources");
       if (srcs instanceof YList sl) {
@@ -1242,6 +1267,9 @@ public final class ProjectLoader {
         def.put("package", pkg);
         def.put("owner", castMap(g.get("owner")));
         def.put("description", g.get("description"));
+        Object gconfig = g.get("config");
+        Object gmeta = g.get("meta") != null ? g.get("meta") : gconfig instanceof Map<?, ?> gc ? gc.get("meta") : null;
+        def.put("meta", castMap(gmeta));
         def.put("file", file);
         def.put("line", g.line);
         groups.put(name, def);
@@ -1378,6 +1406,7 @@ public final class ProjectLoader {
         if (v.get("description") != null) n.description = String.valueOf(v.get("description"));
         if (v.get("access") != null) n.config.put("access", String.valueOf(v.get("access")));
         if (v.get("group") != null) n.config.put("group", String.valueOf(v.get("group")));
+        if (v.get("deprecation_date") != null) n.extra.put("deprecation_date", deprecationDate(p.file, v.lineOf("deprecation_date"), v.get("deprecation_date")));
         if (!(v.get("columns") instanceof YList cl)) continue;
         Object include = "all";
         List<String> exclude = new ArrayList<>();
@@ -1552,13 +1581,43 @@ public final class ProjectLoader {
       if (b.get("docs") instanceof Map<?, ?> d) n.config.put("docs", castMap(d));
       if (b.get("access") != null) n.config.put("access", String.valueOf(b.get("access")));
       if (b.get("group") != null) n.config.put("group", String.valueOf(b.get("group")));
+      if (b.get("deprecation_date") != null && n.resourceType == ResourceType.MODEL) {
+        n.extra.put("deprecation_date", deprecationDate(p.file, b.lineOf("deprecation_date"), b.get("deprecation_date")));
+      }
       readColumns(p.file, n, b);
     }
 
-    List<Node> genericTests(Map<String, Node> nodes, Map<String, Node> srcs) {
+    /** A model's deprecation_date (a YAML date or date-time), normalised to ISO {@code yyyy-MM-ddTHH:mm:ss[offset]}. */
+    private String deprecationDate(String file, int line, Object value) {
+      String text = String.valueOf(value).strip();
+      try {
+        return DeprecationDates.normalise(text);
+      } catch (java.time.format.DateTimeParseException e) {
+        throw WeirException.project(file, line, "deprecation_date '" + text + "' is not a date (write it as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS[+HH:MM])");
+      }
+    }
+
+    /** The generic tests of these properties; a test on a disabled node is left out, as dbt disables it with its node. */
+    List<Node> genericTests(Map<String, Node> nodes, Map<String, Node> srcs, Map<String, Node> disabled) {
       List<Node> out = new ArrayList<>();
-      for (TestDecl d : tests) out.add(buildTest(d, nodes, srcs));
+      for (TestDecl d : tests) {
+        if (attachedToDisabled(d, nodes, srcs, disabled)) continue;
+        out.add(buildTest(d, nodes, srcs));
+      }
       return out;
+    }
+
+    /** Whether the node a test is declared on is disabled (and no enabled node of that name exists). */
+    private boolean attachedToDisabled(TestDecl d, Map<String, Node> nodes, Map<String, Node> srcs, Map<String, Node> disabled) {
+      boolean source = "source".equals(d.attachedKind());
+      for (Node n : (source ? srcs : nodes).values()) {
+        if (n.name.equals(d.attachedName()) && (!source || d.sourceName().equals(n.sourceName))) return false;
+      }
+      for (Node n : disabled.values()) {
+        if (!n.name.equals(d.attachedName())) continue;
+        if (source ? n.resourceType == ResourceType.SOURCE && d.sourceName().equals(n.sourceName) : n.resourceType != ResourceType.SOURCE) return true;
+      }
+      return false;
     }
 
     @SuppressWarnings("unchecked")

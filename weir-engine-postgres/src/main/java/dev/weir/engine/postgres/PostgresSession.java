@@ -598,10 +598,13 @@ public final class PostgresSession implements Session {
         + " pg_catalog.col_description(a.attrelid, a.attnum)"
         + " from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid"
         + " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
-        + " where n.nspname = ? and c.relname = ? and a.attnum > 0 and not a.attisdropped order by a.attnum";
+        // Schema pg_temp (Postgres' alias of the session's temporary schema) finds the session's temporary tables.
+        + " where (n.nspname = ? or (? = 'pg_temp' and n.oid = pg_catalog.pg_my_temp_schema()))"
+        + " and c.relname = ? and a.attnum > 0 and not a.attisdropped order by a.attnum";
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       ps.setString(1, r.schema());
-      ps.setString(2, r.identifier());
+      ps.setString(2, r.schema());
+      ps.setString(3, r.identifier());
       List<ColumnInfo> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) out.add(new ColumnInfo(rs.getString(1), rs.getString(2), out.size() + 1, rs.getString(3)));
