@@ -118,6 +118,46 @@ class PackagesE2ETest {
         .contains("model.helpers_pkg.pkg_numbers", "seed.helpers_pkg.pkg_codes");
   }
 
+  /** Runs git in {@code repo} (a local repository the test makes), returning what it printed. */
+  static String git(Path repo, String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("git", "-c", "user.name=weir-test", "-c", "user.email=test@weir.invalid",
+        "-c", "init.defaultBranch=main", "-C", repo.toString()));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    assertThat(p.waitFor()).as(String.join(" ", cmd) + "\n" + out).isZero();
+    return out;
+  }
+
+  @Test
+  void gitPackagesInstallTheCommitOrTagTheyPin(@TempDir Path dir) throws Exception {
+    // a package in a real git repository (file:// url): two commits, the second tagged v2
+    Path repo = dir.resolve("greetings");
+    Files.createDirectories(repo.resolve("macros"));
+    Files.writeString(repo.resolve("dbt_project.yml"), "name: greetings\nversion: '1.0'\nconfig-version: 2\n");
+    Files.writeString(repo.resolve("macros/hello.sql"), "{% macro hello() %}'hello one'{% endmacro %}\n");
+    git(repo, "init", "--quiet");
+    git(repo, "add", ".");
+    git(repo, "commit", "--quiet", "-m", "one");
+    String first = git(repo, "rev-parse", "HEAD");
+    Files.writeString(repo.resolve("macros/hello.sql"), "{% macro hello() %}'hello two'{% endmacro %}\n");
+    git(repo, "commit", "--quiet", "-am", "two");
+    git(repo, "tag", "v2");
+
+    TestProject p = TestProject.create(dir.resolve("proj"), "gitpkg", "")
+        .file("models/greeting.sql", "{{ config(materialized='table') }}\nselect {{ greetings.hello() }} as g\n")
+        .file("packages.yml", "packages:\n  - git: \"" + repo.toUri() + "\"\n    revision: " + first + "\n");
+    p.run("deps").ok();
+    assertThat(p.read("package-lock.yml")).contains(first);
+    p.run("run").ok();
+    assertThat(p.rows("select g from main.greeting")).containsExactly("hello one");
+
+    p.file("packages.yml", "packages:\n  - git: \"" + repo.toUri() + "\"\n    revision: v2\n");
+    p.run("deps").ok();
+    p.run("run").ok();
+    assertThat(p.rows("select g from main.greeting")).containsExactly("hello two");
+  }
+
   @Test
   void aListedPackageThatIsNotInstalledAsksForDeps(@TempDir Path tmp) {
     writePackage(tmp.resolve("pkgs/helpers_pkg"));

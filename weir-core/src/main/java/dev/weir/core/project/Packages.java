@@ -293,10 +293,26 @@ public final class Packages {
   private static void gitClone(Spec s, String revision, Path to) throws IOException {
     String host = hostOf(s.source());
     deleteRecursively(to);
-    List<String> cmd = new ArrayList<>(List.of("git", "clone", "--quiet", "--depth", "1"));
-    if (revision != null && !revision.matches("[0-9a-f]{40}")) cmd.addAll(List.of("--branch", revision));
+    // a branch or tag: a shallow clone of it; a full commit hash: a whole clone, then that commit checked out
+    boolean commit = revision != null && revision.matches("[0-9a-f]{40}");
+    List<String> cmd = new ArrayList<>(List.of("git", "clone", "--quiet"));
+    if (commit) cmd.add("--no-checkout");
+    else cmd.addAll(List.of("--depth", "1"));
+    if (revision != null && !commit) cmd.addAll(List.of("--branch", revision));
     cmd.add(s.source());
     cmd.add(to.toString());
+    runGit(s, host, cmd, to);
+    if (commit) runGit(s, host, List.of("git", "-C", to.toString(), "checkout", "--quiet", revision), to);
+    if (s.raw().get("subdirectory") != null) {
+      Path sub = to.resolveSibling(to.getFileName() + ".clone");
+      Files.move(to, sub);
+      Files.move(sub.resolve(String.valueOf(s.raw().get("subdirectory"))), to);
+      deleteRecursively(sub);
+    }
+  }
+
+  /** Runs one git command for installing {@code s}; a failure removes {@code to} and names the package and host. */
+  private static void runGit(Spec s, String host, List<String> cmd, Path to) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("GIT_TERMINAL_PROMPT", "0");
     Process p;
@@ -316,18 +332,12 @@ public final class Packages {
       }
       if (p.exitValue() != 0) {
         deleteRecursively(to);
-        throw unreachable(s, host, "git clone failed: " + out);
+        throw unreachable(s, host, "git " + cmd.get(cmd.indexOf("git") + (cmd.contains("-C") ? 3 : 1)) + " failed: " + out);
       }
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
       throw WeirException.runtime("Interrupted while cloning " + s.source(), e);
-    }
-    if (s.raw().get("subdirectory") != null) {
-      Path sub = to.resolveSibling(to.getFileName() + ".clone");
-      Files.move(to, sub);
-      Files.move(sub.resolve(String.valueOf(s.raw().get("subdirectory"))), to);
-      deleteRecursively(sub);
     }
   }
 
