@@ -68,6 +68,30 @@ class VersionsAccessExposuresE2ETest {
   }
 
   @Test
+  void aTestDeclaredOnAVersionedModelRunsOnEachVersion(@TempDir Path dir) {
+    TestProject p = TestProject.create(dir, "vtests", "")
+        .file("models/dim.sql", "select 1 as id union all select 2\n")
+        .file("models/dim_v1.sql", "select 1 as id union all select 1\n")
+        .file("models/schema.yml", """
+            version: 2
+            models:
+              - name: dim
+                latest_version: 2
+                columns:
+                  - name: id
+                    data_tests: [unique]
+                versions:
+                  - v: 1
+                  - v: 2
+                    defined_in: dim
+            """);
+    assertThat(p.run("ls", "--resource-type", "test", "--output", "name").ok().out().lines())
+        .containsExactlyInAnyOrder("unique_dim_v1_id", "unique_dim_v2_id");
+    TestProject.Result r = p.run("build").exits(1);
+    assertThat(r.out()).contains("FAIL 1 test unique_dim_v1_id").containsPattern("PASS test unique_dim_v2_id");
+  }
+
+  @Test
   void anUnknownVersionIsAnErrorNamingTheVersionsThatExist(@TempDir Path tmp) {
     Engine engine = Engine.DUCKDB; // an error before anything is built: the engine does not matter
     EngineProject p = versioned(engine, tmp);

@@ -1602,7 +1602,15 @@ public final class ProjectLoader {
       List<Node> out = new ArrayList<>();
       for (TestDecl d : tests) {
         if (attachedToDisabled(d, nodes, srcs, disabled)) continue;
-        out.add(buildTest(d, nodes, srcs));
+        // a test declared on a versioned model applies to each of its versions, as in dbt
+        List<Node> versions = new ArrayList<>();
+        if (!"source".equals(d.attachedKind())) {
+          for (Node n : nodes.values()) {
+            if (n.name.equals(d.attachedName()) && n.version != null && n.resourceType.dbtName().equals(d.attachedKind())) versions.add(n);
+          }
+        }
+        if (versions.isEmpty()) out.add(buildTest(d, nodes, srcs, null));
+        else for (Node v : versions) out.add(buildTest(d, nodes, srcs, v));
       }
       return out;
     }
@@ -1621,7 +1629,7 @@ public final class ProjectLoader {
     }
 
     @SuppressWarnings("unchecked")
-    private Node buildTest(TestDecl d, Map<String, Node> nodes, Map<String, Node> srcs) {
+    private Node buildTest(TestDecl d, Map<String, Node> nodes, Map<String, Node> srcs, Node version) {
       String testName;
       Map<String, Object> args = new LinkedHashMap<>();
       Map<String, Object> config = new LinkedHashMap<>();
@@ -1675,6 +1683,9 @@ public final class ProjectLoader {
       if ("source".equals(d.attachedKind())) {
         attached = srcs.get("source." + pkg + "." + d.sourceName() + "." + d.attachedName());
         modelExpr = "source('" + d.sourceName() + "', '" + d.attachedName() + "')";
+      } else if (version != null) {
+        attached = version;
+        modelExpr = "ref('" + d.attachedName() + "', v=" + versionLiteral(version.version) + ")";
       } else {
         attached = null;
         for (Node n : nodes.values()) {
@@ -1683,6 +1694,7 @@ public final class ProjectLoader {
         modelExpr = "ref('" + d.attachedName() + "')";
       }
       String base = macroName + "_" + (d.sourceName() != null ? "source_" + d.sourceName() + "_" : "") + d.attachedName()
+          + (version != null ? "_v" + version.version : "")
           + (d.column() != null ? "_" + d.column() : "");
       StringBuilder argPart = new StringBuilder();
       for (Map.Entry<String, Object> e : new TreeMap<>(args).entrySet()) {
@@ -1721,10 +1733,16 @@ public final class ProjectLoader {
       }
       t.attachedNode = attached.uniqueId;
       if ("source".equals(d.attachedKind())) t.sources.add(List.of(d.sourceName(), d.attachedName()));
-      else t.refs.add(new Node.RefCall(null, d.attachedName(), null, d.line()));
+      else t.refs.add(new Node.RefCall(null, d.attachedName(), version == null ? null : version.version, d.line()));
       // ref()/source() inside arguments (relationships' to:) add dependencies.
       for (Object v : args.values()) scanRefs(t, v);
       return t;
+    }
+
+    /** A version as Jinja reads it in {@code ref(..., v=...)}: a number as is, anything else quoted. */
+    private static String versionLiteral(Object v) {
+      String text = String.valueOf(v);
+      return text.matches("\\d+(\\.\\d+)?") ? text : "'" + text.replace("'", "\\'") + "'";
     }
 
     private void scanRefs(Node t, Object v) {
