@@ -206,31 +206,6 @@ class SchedulerTest {
   }
 
   @Test
-  void aTakenOverLeaseFencesOffTheOldHoldersWrites() {
-    try (SqliteStore store = store()) {
-      Instant t0 = Instant.parse("2024-01-01T00:00:00Z");
-      Fence a = store.acquireLease("p@x", "A", t0, Duration.ofSeconds(2));
-      assertThat(a).isNotNull();
-      assertThat(store.acquireLease("p@x", "B", t0.plusSeconds(1), Duration.ofSeconds(2))).isNull();
-      long id = store.createRun("p", t0, t0.plusSeconds(60), t0, Map.of(), "scheduled", "p@x", null, List.of("s"), Map.of(), a);
-      assertThat(id).isPositive();
-      assertThat(store.putStep(new StepRun(id, "s", 1, State.RUNNING, t0, null, null, null, null), a)).isTrue();
-      // A does not renew; after expiry B takes over with a higher token
-      Fence b = store.acquireLease("p@x", "B", t0.plusSeconds(3), Duration.ofSeconds(2));
-      assertThat(b.token()).isGreaterThan(a.token());
-      assertThat(store.renewLease(a, "A", t0.plusSeconds(3), Duration.ofSeconds(2))).isFalse();
-      assertThat(store.putStep(new StepRun(id, "s", 1, State.SUCCESS, t0, t0, 0, null, null), a)).isFalse();
-      assertThat(store.updateRun(id, State.SUCCESS, null, t0, a)).isFalse();
-      assertThat(store.steps(id)).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(State.RUNNING));
-      assertThat(store.putStep(new StepRun(id, "s", 1, State.SUCCESS, t0, t0, 0, null, null), b)).isTrue();
-      // released leases are taken at once, and the token still grows
-      store.releaseLease(b, "B");
-      Fence c = store.acquireLease("p@x", "C", t0.plusSeconds(3), Duration.ofSeconds(2));
-      assertThat(c.token()).isGreaterThan(b.token());
-    }
-  }
-
-  @Test
   void backfillRunsEachMissingIntervalOnceAndRerunsFailedOnesOnlyWhenAsked() throws Exception {
     file("pipelines/p.yml", """
         schedule: {cron: "@daily", start_date: 2024-01-01}
