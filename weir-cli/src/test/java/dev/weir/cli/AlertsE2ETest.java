@@ -138,7 +138,11 @@ class AlertsE2ETest {
       }
       assertThat(events).as(Files.readString(out)).containsExactlyInAnyOrder("late " + start, "failure " + start);
       long deadline = System.nanoTime() + 10_000_000_000L;
-      while (!Files.readString(out).contains("alert failure of minutely step a sent") && System.nanoTime() < deadline) Thread.sleep(100);
+      // each target's deliveries are printed as they are confirmed: wait for both lines
+      while (!(Files.readString(out).contains("alert failure of minutely step a sent") && Files.readString(out).contains("alert late of minutely sent"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
       String printed = Files.readString(out);
       assertThat(printed).containsPattern("ALERT\\s+alert late of minutely sent to webhook http://127.0.0.1:")
           .containsPattern("ALERT\\s+alert failure of minutely step a sent to webhook http://127.0.0.1:").doesNotContain(TOKEN);
