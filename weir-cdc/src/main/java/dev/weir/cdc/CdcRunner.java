@@ -113,12 +113,11 @@ public final class CdcRunner {
     stop();
   }
 
-  /** The Debezium properties of a source (the password among them: never log them). */
-  static Properties properties(CdcSpec spec) {
-    if (spec.binlog()) return binlogProperties(spec);
+  /** What both connectors share: the engine's name, the offsets kept in the warehouse, the server and its login. */
+  private static Properties connection(CdcSpec spec, String connectorClass) {
     Properties p = new Properties();
     p.setProperty("name", spec.name());
-    p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+    p.setProperty("connector.class", connectorClass);
     p.setProperty("offset.storage", WarehouseOffsetStore.class.getName());
     p.setProperty("offset.flush.interval.ms", "0");
     p.setProperty("offset.flush.timeout.ms", "60000");
@@ -127,6 +126,13 @@ public final class CdcRunner {
     p.setProperty("database.port", String.valueOf(spec.port()));
     p.setProperty("database.user", spec.user());
     p.setProperty("database.password", spec.password());
+    return p;
+  }
+
+  /** The Debezium properties of a source (the password among them: never log them). */
+  static Properties properties(CdcSpec spec) {
+    if (spec.binlog()) return binlogProperties(spec);
+    Properties p = connection(spec, "io.debezium.connector.postgresql.PostgresConnector");
     p.setProperty("database.dbname", spec.database());
     p.setProperty("plugin.name", "pgoutput");
     p.setProperty("slot.name", spec.slot());
@@ -151,17 +157,7 @@ public final class CdcRunner {
    * decimals, times in microseconds, tinyint(1) as boolean).
    */
   static Properties binlogProperties(CdcSpec spec) {
-    Properties p = new Properties();
-    p.setProperty("name", spec.name());
-    p.setProperty("connector.class", "io.debezium.connector.mysql.MySqlConnector");
-    p.setProperty("offset.storage", WarehouseOffsetStore.class.getName());
-    p.setProperty("offset.flush.interval.ms", "0");
-    p.setProperty("offset.flush.timeout.ms", "60000");
-    p.setProperty("topic.prefix", spec.name());
-    p.setProperty("database.hostname", spec.host());
-    p.setProperty("database.port", String.valueOf(spec.port()));
-    p.setProperty("database.user", spec.user());
-    p.setProperty("database.password", spec.password());
+    Properties p = connection(spec, "io.debezium.connector.mysql.MySqlConnector");
     p.setProperty("database.server.id", String.valueOf(spec.serverId()));
     p.setProperty("database.protocol", BinlogJdbcDriver.PROTOCOL);
     p.setProperty("database.jdbc.driver", BinlogJdbcDriver.class.getName());
