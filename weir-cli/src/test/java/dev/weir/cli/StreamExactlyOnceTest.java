@@ -26,18 +26,12 @@ class StreamExactlyOnceTest {
   @Test
   void killedAndFaultedAtEveryPointTheStreamNeitherLosesNorDoublesARecord(@TempDir Path dir) throws Exception {
     int n = Integer.getInteger("weir.stream.proof.n", 200_000);
+    int batch = Math.max(2000, n / 100);
+    int total = n;
     long checksum = 0;
     try (KafkaBroker broker = KafkaBroker.start(dir.resolve("kafka"))) {
       broker.createTopic("proof", 4);
-      try (KafkaProducer<byte[], byte[]> p = broker.producer(true)) {
-        for (int i = 0; i < n; i++) {
-          long v = (i * 7919L) % 1_000_003L;
-          checksum += v;
-          p.send(new ProducerRecord<>("proof", ("k" + i).getBytes(StandardCharsets.UTF_8),
-              ("{\"id\": " + i + ", \"v\": " + v + ", \"pad\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}").getBytes(StandardCharsets.UTF_8)));
-        }
-        p.flush();
-      }
+      checksum += produce(broker, 0, n);
       TestProject proj = TestProject.create(dir.resolve("project"), "proof", "");
       proj.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
       proj.file("streams/proof.yml", """
@@ -64,6 +58,11 @@ class StreamExactlyOnceTest {
         history.add("kill " + k + ": exit " + child.exitValue() + ", rows " + rows(proj) + " at " + (System.nanoTime() - t0) / 1_000_000 + " ms");
       }
       for (String point : List.of("before_commit", "mid_commit", "after_commit")) {
+        // Fresh records before each fault run, so it has at least 3 batches to commit whatever the
+        // kills left (on a quiet machine they may have consumed every partition to its end).
+        int more = 4 * 3 * batch;
+        checksum += produce(broker, total, more);
+        total += more;
         Path log = dir.resolve("run-" + point + ".log");
         Process child = start(proj, log, point + ":3");
         assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -76,13 +75,28 @@ class StreamExactlyOnceTest {
       assertThat(child.waitFor(180, TimeUnit.SECONDS)).isTrue();
       assertThat(child.exitValue()).as(Files.readString(last)).isEqualTo(0);
       history.add("final at " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-      System.out.println("exactly-once proof (n=" + n + "): " + history);
+      System.out.println("exactly-once proof (n=" + total + "): " + history);
       assertThat(realKills).as("kills that hit a running stream: %s", history).isGreaterThanOrEqualTo(5);
     }
     TestProject proj = new TestProject(dir.resolve("project"));
     assertThat(proj.rows("select count(*), count(distinct (_kafka_partition, _kafka_offset)), count(distinct id), sum(v) from raw.proof"))
-        .containsExactly(n + "|" + n + "|" + n + "|" + checksum);
-    assertThat(proj.rows("select sum(next_offset) from raw.weir_stream_offsets where stream = 'proof'")).containsExactly(String.valueOf(n));
+        .containsExactly(total + "|" + total + "|" + total + "|" + checksum);
+    assertThat(proj.rows("select sum(next_offset) from raw.weir_stream_offsets where stream = 'proof'")).containsExactly(String.valueOf(total));
+  }
+
+  /** Sends records {@code from .. from+count-1} (keyed); returns the sum of their {@code v}. */
+  private static long produce(KafkaBroker broker, int from, int count) {
+    long sum = 0;
+    try (KafkaProducer<byte[], byte[]> p = broker.producer(true)) {
+      for (int i = from; i < from + count; i++) {
+        long v = (i * 7919L) % 1_000_003L;
+        sum += v;
+        p.send(new ProducerRecord<>("proof", ("k" + i).getBytes(StandardCharsets.UTF_8),
+            ("{\"id\": " + i + ", \"v\": " + v + ", \"pad\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}").getBytes(StandardCharsets.UTF_8)));
+      }
+      p.flush();
+    }
+    return sum;
   }
 
   private static String rows(TestProject p) {

@@ -349,7 +349,7 @@ public final class StreamRunner {
       if (st.failure != null) return;
       Future<WarehouseWriter.Prepared> prepared = decoder.submit(() -> writer.prepare(batch));
       inFlight.addLast(committer.submit(() -> {
-        if (broken) throw new StreamStoppedException("Stream '" + st.spec.name() + "': an earlier batch failed");
+        if (broken) throw new StreamState.EarlierBatchFailed(st.spec.name());
         WarehouseWriter.Committed done;
         try {
           done = writer.commit(prepared.get());

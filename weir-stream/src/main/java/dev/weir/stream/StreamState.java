@@ -86,8 +86,23 @@ final class StreamState {
     targetColumns = cols;
   }
 
-  void fail(Throwable t) {
-    if (failure == null) failure = t;
+  /**
+   * Records the stream's failure and asks its workers to stop. The first real failure is kept: a batch refused
+   * only because an earlier one failed ({@link EarlierBatchFailed}) never hides the failure it follows.
+   */
+  synchronized void fail(Throwable t) {
+    if (t instanceof org.apache.kafka.common.KafkaException && t.getCause() != null
+        && String.valueOf(t.getMessage()).startsWith("User rebalance callback")) {
+      t = t.getCause(); // thrown in a rebalance callback (a batch finished there): Kafka wraps it
+    }
+    if (failure == null || (failure instanceof EarlierBatchFailed && !(t instanceof EarlierBatchFailed))) failure = t;
     stopRequested = true;
+  }
+
+  /** A batch not committed because an earlier batch of its worker failed: never the failure to report. */
+  static final class EarlierBatchFailed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    EarlierBatchFailed(String stream) { super("Stream '" + stream + "': an earlier batch failed", null, false, false); }
   }
 }

@@ -660,38 +660,53 @@ final class WarehouseWriter implements AutoCloseable {
   private void align(List<ColumnInfo> columns) {
     st.ddl.lock();
     try {
-      if (st.targetColumns == null) {
-        st.refreshTarget(s);
-        if (st.targetColumns == null) {
-          List<ColumnInfo> create = new ArrayList<>();
-          for (ColumnInfo c : columns) create.add(new ColumnInfo(c.name(), c.dataType()));
-          s.execute(d.createTable(st.target, create));
-          st.refreshTarget(s);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          alignOnce(columns);
           return;
+        } catch (RuntimeException e) {
+          // Another process of the stream's group may have created the target or added the column a moment
+          // earlier (Postgres: "already exists", or a unique violation in its catalog): read the target again
+          // and redo what is still missing.
+          if (attempt >= 3) throw e;
+          st.refreshTarget(s);
         }
       }
-      boolean changed = false;
-      for (ColumnInfo c : columns) {
-        String existing = Decoder.findIgnoreCase(st.targetColumns, c.name());
-        if (existing == null) {
-          s.execute("alter table " + d.render(st.target) + " add column " + d.quote(c.name()) + " " + c.dataType());
-          changed = true;
-          continue;
-        }
-        ColumnKind.Declared have = ColumnKind.parseDeclared(st.targetColumns.get(existing).dataType());
-        ColumnKind.Declared want = ColumnKind.parseDeclared(c.dataType());
-        if (have == null || want == null || have.kind() == want.kind()) continue;
-        ColumnKind wide = ColumnKind.widen(have.kind(), want.kind());
-        if (have.kind() == ColumnKind.INTEGER && wide == ColumnKind.BIGINT && want.kind() == ColumnKind.INTEGER) continue;
-        if (wide == have.kind()) continue;
-        String type = wide.sqlType(st.engineType);
-        s.execute("alter table " + d.render(st.target) + " alter column " + d.quote(existing) + " type " + type + " using "
-            + d.quote(existing) + "::" + type);
-        changed = true;
-      }
-      if (changed) st.refreshTarget(s);
     } finally {
       st.ddl.unlock();
     }
+  }
+
+  private void alignOnce(List<ColumnInfo> columns) {
+    if (st.targetColumns == null) {
+      st.refreshTarget(s);
+      if (st.targetColumns == null) {
+        List<ColumnInfo> create = new ArrayList<>();
+        for (ColumnInfo c : columns) create.add(new ColumnInfo(c.name(), c.dataType()));
+        s.execute(d.createTable(st.target, create));
+        st.refreshTarget(s);
+        return;
+      }
+    }
+    boolean changed = false;
+    for (ColumnInfo c : columns) {
+      String existing = Decoder.findIgnoreCase(st.targetColumns, c.name());
+      if (existing == null) {
+        s.execute("alter table " + d.render(st.target) + " add column " + d.quote(c.name()) + " " + c.dataType());
+        changed = true;
+        continue;
+      }
+      ColumnKind.Declared have = ColumnKind.parseDeclared(st.targetColumns.get(existing).dataType());
+      ColumnKind.Declared want = ColumnKind.parseDeclared(c.dataType());
+      if (have == null || want == null || have.kind() == want.kind()) continue;
+      ColumnKind wide = ColumnKind.widen(have.kind(), want.kind());
+      if (have.kind() == ColumnKind.INTEGER && wide == ColumnKind.BIGINT && want.kind() == ColumnKind.INTEGER) continue;
+      if (wide == have.kind()) continue;
+      String type = wide.sqlType(st.engineType);
+      s.execute("alter table " + d.render(st.target) + " alter column " + d.quote(existing) + " type " + type + " using "
+          + d.quote(existing) + "::" + type);
+      changed = true;
+    }
+    if (changed) st.refreshTarget(s);
   }
 }
