@@ -2,9 +2,13 @@ package dev.weir.cli;
 
 import dev.weir.core.execute.Workspace;
 import dev.weir.core.project.UpToDate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
 
 @Command(name = "parse", mixinStandardHelpOptions = true,
@@ -16,14 +20,29 @@ final class ParseCommand extends WeirCommand {
   int execute(Workspace ws) throws Exception {
     long t0 = System.nanoTime();
     Path manifest = ws.targetDir().resolve("manifest.json");
-    String inputs = ws.parseInputs();
     String targetPath = ws.settings().targetPath();
-    if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest)) {
+    // The project's files are stat'ed while the profile loads: the same snapshot answers "up to date?" and,
+    // when not, is what the new manifest is recorded against (taken before loading, so an edit made
+    // during the load counts as a change next time).
+    CompletableFuture<Map<String, long[]>> files = CompletableFuture.supplyAsync(() -> {
+      try {
+        return UpToDate.snapshot(ws.projectDir(), targetPath);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    String inputs = ws.parseInputs();
+    Map<String, long[]> before;
+    try {
+      before = files.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof UncheckedIOException u ? u.getCause() : e;
+    }
+    if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest, before)) {
       console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
           ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
       return 0;
     }
-    Map<String, long[]> before = UpToDate.snapshot(ws.projectDir(), targetPath);
     ws.loaded();
     ws.graph();
     long t1 = System.nanoTime();

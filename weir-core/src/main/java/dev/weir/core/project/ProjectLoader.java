@@ -440,6 +440,7 @@ public final class ProjectLoader {
     Resolution resolution = new Resolution(byId, sources, disabled);
     resolution.restrictedPackages = restricted;
     for (Node n : byId.values()) resolution.link(n);
+    phase("link");
     // Unit tests (need their models' refs and sources).
     for (Node u : UnitTestSpecs.build(pkg, props.unitTests, byId)) {
       if (byId.putIfAbsent(u.uniqueId, u) != null) {
@@ -447,11 +448,13 @@ public final class ProjectLoader {
       }
     }
 
+    phase("unit");
     // depends_on.macros: what each macro and node calls (dispatch included), for state:modified.macros.
     MacroDeps macroDeps = new MacroDeps(macros.defs(), pkg, settings.dispatch());
     for (MacroDef d : macros.defs().values()) {
       if (!MacroRegistry.INTERNAL.equals(d.packageName())) d.dependsOnMacros().addAll(macroDeps.calls(d.macroSql(), d.packageName(), d.uniqueId()));
     }
+    phase("macro-macros");
     for (Node n : byId.values()) {
       if (n.rawCode != null && n.resourceType != ResourceType.SEED) n.dependsOnMacros.addAll(macroDeps.calls(n.rawCode, n.packageName, null));
     }

@@ -5,15 +5,20 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -28,26 +33,56 @@ public final class UpToDate {
 
   private UpToDate() {}
 
-  /** Stats of the project's files: every file under the project except target/, logs/ and hidden folders. */
+  /**
+   * Stats of the project's files: every file under the project except target/, logs/ and hidden folders
+   * (symbolic links are stat'ed as links, not followed). Folders are listed in parallel: on a 10,000-model
+   * project this check is most of an up-to-date {@code weir parse}.
+   */
   public static Map<String, long[]> snapshot(Path root, String targetPath) throws IOException {
-    Map<String, long[]> out = new TreeMap<>();
+    Map<String, long[]> out = new ConcurrentHashMap<>();
     Path target = root.resolve(targetPath).normalize();
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-        if (dir.equals(root)) return FileVisitResult.CONTINUE;
-        String name = dir.getFileName().toString();
-        if (dir.normalize().equals(target) || name.startsWith(".") || name.equals("logs")) return FileVisitResult.SKIP_SUBTREE;
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        out.put(root.relativize(file).toString(), new long[] {attrs.size(), attrs.lastModifiedTime().toMillis()});
-        return FileVisitResult.CONTINUE;
-      }
-    });
+    try {
+      ForkJoinPool.commonPool().invoke(new Lister(root, root, target, out));
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
     return out;
+  }
+
+  /** Lists one folder: stats its files, forks its subfolders. */
+  private static final class Lister extends RecursiveAction {
+    private static final long serialVersionUID = 1L;
+    private final transient Path root;
+    private final transient Path dir;
+    private final transient Path target;
+    private final transient Map<String, long[]> out;
+
+    Lister(Path root, Path dir, Path target, Map<String, long[]> out) {
+      this.root = root;
+      this.dir = dir;
+      this.target = target;
+      this.out = out;
+    }
+
+    @Override
+    protected void compute() {
+      List<Lister> subs = new ArrayList<>();
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+        for (Path p : ds) {
+          BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          if (a.isDirectory()) {
+            String name = p.getFileName().toString();
+            if (name.startsWith(".") || name.equals("logs") || p.normalize().equals(target)) continue;
+            subs.add(new Lister(root, p, target, out));
+          } else {
+            out.put(root.relativize(p).toString(), new long[] {a.size(), a.lastModifiedTime().toMillis()});
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (!subs.isEmpty()) invokeAll(subs);
+    }
   }
 
   /**
@@ -83,8 +118,9 @@ public final class UpToDate {
     }
   }
 
-  /** Whether the manifest is current for these inputs. */
-  public static boolean check(Path root, String targetPath, String inputs, Function<String, String> env, Path manifest) {
+  /** Whether the manifest is current for these inputs, given the project's files as {@link #snapshot} found them. */
+  public static boolean check(Path root, String targetPath, String inputs, Function<String, String> env, Path manifest,
+                              Map<String, long[]> now) {
     Path file = root.resolve(targetPath).resolve(FILE);
     if (!Files.isRegularFile(file) || !Files.isRegularFile(manifest)) return false;
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
@@ -94,11 +130,10 @@ public final class UpToDate {
       for (int i = 0; i < envCount; i++) {
         String name = in.readUTF();
         String hash = in.readUTF();
-        String now = env.apply(name);
-        if (!Objects.equals(hash, now == null ? "" : ProjectLoader.sha256(now))) return false;
+        String value = env.apply(name);
+        if (!Objects.equals(hash, value == null ? "" : ProjectLoader.sha256(value))) return false;
       }
       int n = in.readInt();
-      Map<String, long[]> now = snapshot(root, targetPath);
       if (now.size() != n) return false;
       for (int i = 0; i < n; i++) {
         long[] st = now.get(in.readUTF());

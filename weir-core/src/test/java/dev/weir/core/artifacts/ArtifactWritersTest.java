@@ -260,11 +260,16 @@ class ArtifactWritersTest {
     JsonNode m = MAPPER.readTree(f.toFile());
     assertThat(m.get("nodes").size()).isEqualTo(10_000);
     assertThat(texts(m.get("child_map").get("model.shop.model_0"))).containsExactly("model.shop.model_1");
-    // a slice of the same shape validates (validating all 10k nodes is slow and adds nothing)
+    List<String> ids = new ArrayList<>();
+    m.get("nodes").fieldNames().forEachRemaining(ids::add);
+    assertThat(ids).as("nodes in the project's order (serialized in parallel chunks)").containsExactlyElementsOf(big.nodes().keySet());
+    // a slice of the same shape validates (validating all 10k nodes is slow and adds nothing); 300 nodes
+    // take the parallel path too
     ByteArrayOutputStream small = new ByteArrayOutputStream();
-    w.write(TestProjects.large(50), INVOCATION, T0, "duckdb", small);
-    assertThat(ArtifactSchemas.validate(MAPPER.readTree(small.toString(StandardCharsets.UTF_8)), ArtifactSchemas.MANIFEST))
-        .isEmpty();
+    w.write(TestProjects.large(300), INVOCATION, T0, "duckdb", small);
+    JsonNode sm = MAPPER.readTree(small.toString(StandardCharsets.UTF_8));
+    assertThat(sm.get("nodes").size()).isEqualTo(300);
+    assertThat(ArtifactSchemas.validate(sm, ArtifactSchemas.MANIFEST)).isEmpty();
   }
 
   private static List<String> texts(JsonNode arr) {
