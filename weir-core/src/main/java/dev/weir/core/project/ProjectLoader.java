@@ -142,6 +142,9 @@ public final class ProjectLoader {
     }
 
     phase("files");
+    // Jinja in dbt_project.yml's configs (this project's and each package's), rendered as dbt does at load.
+    renderProjectYaml(renderer);
+    for (ProjectLoader p : packages) p.renderProjectYaml(renderer);
     // Project-level configs first: in-file config.get() sees them while parsing. A package's own
     // dbt_project.yml configs its nodes; the root project's configs apply on top.
     collectConfigPaths();
@@ -156,6 +159,21 @@ public final class ProjectLoader {
       n.config.putAll(projectConfig);
     }
     return runWithNodes(macros, renderer, nodes, packages);
+  }
+
+  private void renderProjectYaml(Renderer renderer) {
+    java.util.function.Function<String, String> render = text -> {
+      Template t = parse(root.relativize(root.resolve("dbt_project.yml")).toString(), text);
+      return renderer.render(t, null, Renderer.Mode.PARSE, null, renderer.newState(null, Renderer.Mode.PARSE), Map.of());
+    };
+    ProjectYamlJinja.render(settings.models(), "models", render);
+    ProjectYamlJinja.render(settings.seeds(), "seeds", render);
+    ProjectYamlJinja.render(settings.tests(), "data_tests", render);
+    ProjectYamlJinja.render(settings.sources(), "sources", render);
+    ProjectYamlJinja.render(settings.snapshots(), "snapshots", render);
+    for (String section : List.of("analyses", "unit_tests", "exposures")) {
+      ProjectYamlJinja.render(castMap(settings.raw().get(section)), section, render);
+    }
   }
 
   /** The installed packages, each loaded by a loader of its own folder and dbt_project.yml. */
