@@ -89,6 +89,30 @@ class BothEnginesE2ETest {
     p.run("build", "-s", "pay").ok();
     assertThat(p.rows("select id from {s}.pay order by id")).containsExactly("1");
     assertThat(p.rows("select id, weir_check from {s}.pay__quarantine")).containsExactly("2|pay_positive");
+
+    // ... and on an incremental model: its first build like a table, then each step merges only the good new rows.
+    p.file("models/pay_inc.sql", """
+            {{ config(materialized='incremental', unique_key='id') }}
+            {% if var('batch', 1) == 1 %}
+            select * from (values (1, 10), (2, -5)) as t(id, amount)
+            {% else %}
+            select * from (values (1, 11), (3, -1), (4, 4)) as t(id, amount)
+            {% endif %}
+            """)
+        .file("models/pay_inc.yml", """
+            models:
+              - name: pay_inc
+                columns:
+                  - name: amount
+                    data_tests:
+                      - values_between: {min_value: 0, action: quarantine, name: inc_positive}
+            """);
+    p.run("build", "-s", "pay_inc").ok();
+    assertThat(p.rows("select id, amount from {s}.pay_inc order by id")).containsExactly("1|10");
+    TestProject.Result step = p.run("build", "-s", "pay_inc", "--vars", "{batch: 2}").ok();
+    assertThat(step.out()).contains("1 row quarantined");
+    assertThat(p.rows("select id, amount from {s}.pay_inc order by id")).containsExactly("1|11", "4|4");
+    assertThat(p.rows("select id, weir_check from {s}.pay_inc__quarantine order by id")).containsExactly("2|inc_positive", "3|inc_positive");
   }
 
   @ParameterizedTest

@@ -302,7 +302,7 @@ class ChecksFusionE2ETest {
     p.file("models/v.sql", "{{ config(materialized='view') }}\nselect 1 as id")
         .file("models/v.yml", "models:\n  - name: v\n    columns:\n      - name: id\n        data_tests:\n          - not_null: {action: quarantine}\n");
     TestProject.Result r = p.run("run", "-s", "v").exits(1);
-    assertThat(r.toString()).contains("action: quarantine, which works on table models and seeds").contains("materialized as view");
+    assertThat(r.toString()).contains("action: quarantine, which works on table and incremental models and seeds").contains("materialized as view");
   }
 
   @Test

@@ -97,15 +97,16 @@ final class Incremental {
     Optional<Relation> existing = s.getRelation(target.database(), target.schema(), target.identifier());
     boolean full = shouldFullRefresh(n, wh.fullRefresh());
     if (existing.isEmpty() || existing.get().type() != RelationType.TABLE || full) {
-      return create(n, sql, s, target);
+      return create(n, sql, s, target, wh);
     }
     return merge(n, sql, s, target, existing.get(), strategy, List.of(), wh);
   }
 
   /** First build or full refresh: the whole result replaces the relation atomically. */
-  private Materializer.Outcome create(Node n, String sql, Session s, Relation target) {
+  private Materializer.Outcome create(Node n, String sql, Session s, Relation target, Renderer.Warehouse wh) {
     compiler.writeFile("run", n, s.dialect().createTableAs(target, sql));
-    long rows = s.replaceTable(target, sql);
+    List<Node> quarantine = Quarantine.checksOn(ws, n);
+    long rows = quarantine.isEmpty() ? s.replaceTable(target, sql) : Quarantine.replace(ws, compiler, n, target, sql, s, wh, quarantine);
     return outcome(rows);
   }
 
@@ -131,6 +132,8 @@ final class Incremental {
     try {
       exec(s, log, d.dropIfExists(tmp, RelationType.TABLE));
       exec(s, log, d.createTableAs(tmp, sql));
+      List<Node> quarantine = Quarantine.checksOn(ws, n);
+      if (!quarantine.isEmpty()) log.addAll(Quarantine.divert(ws, compiler, n, tmp, s, wh, quarantine));
       List<ColumnInfo> source = s.getColumns(tmp);
       List<ColumnInfo> dest = schemaChanges(n, s, tgt, source, s.getColumns(tgt), log);
       List<String> predicates = new ArrayList<>(predicates(n));
@@ -605,7 +608,7 @@ final class Incremental {
         String sql = compiler.compile(n, bwh, extra);
         Materializer.Outcome out;
         if (creates) {
-          out = create(n, sql, s, target);
+          out = create(n, sql, s, target, bwh);
         } else {
           Relation now2 = s.getRelation(target.database(), target.schema(), target.identifier()).orElseThrow(() ->
               WeirException.runtime("Microbatch model " + n.name + ": " + rel + " is missing", null));

@@ -63,12 +63,12 @@ final class Materializer {
     Relation target = new Relation(n.database, n.schema, n.alias, RelationType.UNKNOWN);
     String m = n.materialized() == null ? "view" : n.materialized();
     boolean contract = Contracts.enforced(n) && !m.equals("ephemeral");
-    if (!m.equals("table")) {
+    if (!m.equals("table") && !m.equals("incremental")) {
       List<Node> quarantine = Quarantine.checksOn(ws, n);
       if (!quarantine.isEmpty()) {
         Node t = quarantine.get(0);
-        throw WeirException.compile(t.patchPath, 0, "Check " + t.name + " has action: quarantine, which works on table models and"
-            + " seeds; model " + n.name + " is materialized as " + m + ". Make it a table, or use severity warn/error", null);
+        throw WeirException.compile(t.patchPath, 0, "Check " + t.name + " has action: quarantine, which works on table and incremental"
+            + " models and seeds; model " + n.name + " is materialized as " + m + ". Make it a table, or use severity warn/error", null);
       }
     }
     if (contract) Contracts.check(n, sql, s);

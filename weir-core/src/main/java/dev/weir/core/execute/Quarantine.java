@@ -18,10 +18,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Row-level checks with {@code action: quarantine}: when their table model is built, the rows that
- * fail such a check go to {@code <model>__quarantine} (the model's columns plus {@code weir_check},
+ * Row-level checks with {@code action: quarantine}: when their table or incremental model is built, the rows
+ * that fail such a check go to {@code <model>__quarantine} (the model's columns plus {@code weir_check},
  * {@code weir_reason}, {@code weir_invocation_id}, {@code weir_quarantined_at}) and only the good rows
- * replace the model's table. The check itself then reports how many rows it quarantined (a warning,
+ * replace the model's table (an incremental step merges only the good new rows, in the transaction that
+ * quarantines the bad ones). The check itself then reports how many rows it quarantined (a warning,
  * never a failure that would stop descendants: good rows flow on).
  */
 final class Quarantine {
@@ -49,12 +50,8 @@ final class Quarantine {
     return new Relation(model.database, model.schema, model.alias + "__quarantine", RelationType.TABLE);
   }
 
-  /** Builds the model's table from its good rows; the bad rows go to the quarantine relation. Returns rows kept. */
-  static long replace(Workspace ws, Compiler compiler, Node model, Relation target, String sql, Session s,
-                      Renderer.Warehouse wh, List<Node> checks) {
-    Dialect d = s.dialect();
-    Relation stage = new Relation(target.database(), target.schema(), d.scratchIdentifier(target.identifier(), "__weir_qstage"), RelationType.TABLE);
-    Relation q = relation(model);
+  /** Each check as {name, predicate of a failing row, reason}; a check that is not a built-in row-level one is refused. */
+  private static List<String[]> predicates(Compiler compiler, List<Node> checks, Renderer.Warehouse wh, Dialect d) {
     List<String[]> preds = new ArrayList<>();
     int seq = 0;
     for (Node t : checks) {
@@ -69,25 +66,23 @@ final class Quarantine {
       String bad = where == null || String.valueOf(where).isBlank() ? p.bad() : "(" + where + ") and (" + p.bad() + ")";
       preds.add(new String[] {t.name, bad, reason(t)});
     }
+    return preds;
+  }
+
+  /** Builds the model's table from its good rows; the bad rows go to the quarantine relation. Returns rows kept. */
+  static long replace(Workspace ws, Compiler compiler, Node model, Relation target, String sql, Session s,
+                      Renderer.Warehouse wh, List<Node> checks) {
+    Dialect d = s.dialect();
+    Relation stage = new Relation(target.database(), target.schema(), d.scratchIdentifier(target.identifier(), "__weir_qstage"), RelationType.TABLE);
+    Relation q = relation(model);
+    List<String[]> preds = predicates(compiler, checks, wh, d);
     s.replaceTable(stage, sql);
     String from = " from " + d.render(stage) + " weir_t";
     boolean inserted = false;
     try {
       List<ColumnInfo> cols = s.getColumns(stage);
       prepare(s, d, q, stage, cols);
-      StringBuilder colList = new StringBuilder();
-      StringBuilder selList = new StringBuilder();
-      for (ColumnInfo c : cols) {
-        colList.append(d.quote(c.name())).append(", ");
-        selList.append("weir_t.").append(d.quote(c.name())).append(", ");
-      }
-      String stamp = "cast(current_timestamp as timestamp)";
-      for (String[] p : preds) {
-        long n = s.execute("insert into " + d.render(q) + " (" + colList + "weir_check, weir_reason, weir_invocation_id, "
-            + "weir_quarantined_at)\nselect " + selList + d.stringLiteral(p[0]) + ", " + d.stringLiteral(p[2]) + ", "
-            + d.stringLiteral(ws.invocationId()) + ", " + stamp + from + "\nwhere " + p[1]);
-        inserted |= n != 0;
-      }
+      inserted = insertBad(ws, s, d, q, stage, cols, preds);
       StringBuilder good = new StringBuilder("select weir_t.*" + from + "\nwhere true");
       for (String[] p : preds) good.append("\n  and not coalesce((").append(p[1]).append("), false)");
       return s.replaceTable(target, good.toString());
@@ -104,6 +99,46 @@ final class Quarantine {
     } finally {
       s.execute(d.dropIfExists(stage, RelationType.TABLE));
     }
+  }
+
+  /**
+   * An incremental step's new rows, in {@code stage} (the step's scratch table, inside the step's transaction): the rows
+   * failing a check move to the quarantine relation, the others stay for the merge. Quarantined rows and the merge
+   * commit together or not at all. Returns the statements run (for target/run).
+   */
+  static List<String> divert(Workspace ws, Compiler compiler, Node model, Relation stage, Session s, Renderer.Warehouse wh,
+                             List<Node> checks) {
+    Dialect d = s.dialect();
+    Relation q = relation(model);
+    List<String[]> preds = predicates(compiler, checks, wh, d);
+    List<ColumnInfo> cols = s.getColumns(stage);
+    prepare(s, d, q, stage, cols);
+    insertBad(ws, s, d, q, stage, cols, preds);
+    StringBuilder any = new StringBuilder();
+    for (String[] p : preds) any.append(any.length() == 0 ? "" : "\n   or ").append("coalesce((").append(p[1]).append("), false)");
+    String delete = "delete from " + d.render(stage) + " as weir_t\nwhere " + any;
+    s.execute(delete);
+    return List.of("-- quarantine: rows failing " + String.join(", ", preds.stream().map(p -> p[0]).toList()) + " go to " + d.render(q), delete);
+  }
+
+  /** Copies the rows of {@code stage} failing each check into {@code q}; whether any was. */
+  private static boolean insertBad(Workspace ws, Session s, Dialect d, Relation q, Relation stage, List<ColumnInfo> cols,
+                                   List<String[]> preds) {
+    StringBuilder colList = new StringBuilder();
+    StringBuilder selList = new StringBuilder();
+    for (ColumnInfo c : cols) {
+      colList.append(d.quote(c.name())).append(", ");
+      selList.append("weir_t.").append(d.quote(c.name())).append(", ");
+    }
+    String stamp = "cast(current_timestamp as timestamp)";
+    boolean inserted = false;
+    for (String[] p : preds) {
+      long n = s.execute("insert into " + d.render(q) + " (" + colList + "weir_check, weir_reason, weir_invocation_id, "
+          + "weir_quarantined_at)\nselect " + selList + d.stringLiteral(p[0]) + ", " + d.stringLiteral(p[2]) + ", "
+          + d.stringLiteral(ws.invocationId()) + ", " + stamp + " from " + d.render(stage) + " weir_t\nwhere " + p[1]);
+      inserted |= n != 0;
+    }
+    return inserted;
   }
 
   /** Creates the quarantine table, or adds the model's new columns to it. */
