@@ -194,4 +194,49 @@ class UnitTestsE2ETest {
     TestProject.Result r2 = q.run("parse").exits(2);
     assertThat(r2.out() + r2.err()).contains("models/unit.yml").contains("does not reference");
   }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void givenRowsAndExpectationsFromFixtureFiles(Engine engine, @TempDir Path tmp) {
+    EngineProject p = project(engine, tmp, """
+        - name: paid_from_fixtures
+          model: paid
+          given:
+            - input: ref('orders')
+              format: csv
+              fixture: orders_mixed
+          expect:
+            format: sql
+            fixture: paid_expected
+        - name: paid_wrong_fixture
+          model: paid
+          given:
+            - input: ref('orders')
+              format: csv
+              fixture: orders_mixed
+          expect:
+            format: csv
+            fixture: paid_wrong
+      """)
+        .file("tests/fixtures/orders_mixed.csv", "id,amount,status\n1,5,paid\n2,7,open\n3,9,paid\n")
+        .file("tests/fixtures/nested/paid_expected.sql", "select 1 as id, 5 as amount union all select 3 as id, 9 as amount\n")
+        .file("tests/fixtures/paid_wrong.csv", "id,amount\n1,5\n2,7\n");
+    TestProject.Result r = p.run("test", "--select", "test_type:unit").exits(1);
+    assertThat(r.out()).contains("PASS=1").contains("ERROR=1").contains("FAIL 2 unit_test paid_wrong_fixture")
+        .contains("| +   | 3  | 9      |").contains("| -   | 2  | 7      |");
+    // fixtures are not singular tests: nothing else ran
+    assertThat(r.out()).doesNotContain("orders_mixed").doesNotContain("paid_expected ");
+
+    EngineProject q = project(engine, tmp.resolve("q"), """
+        - name: missing
+          model: paid
+          given:
+            - input: ref('orders')
+              format: csv
+              fixture: orders_mixd
+          expect: {rows: []}
+      """).file("tests/fixtures/orders_mixed.csv", "id,amount,status\n");
+    TestProject.Result r2 = q.run("parse").exits(2);
+    assertThat(r2.out() + r2.err()).contains("models/unit.yml").contains("fixture 'orders_mixd' not found").contains("orders_mixed");
+  }
 }

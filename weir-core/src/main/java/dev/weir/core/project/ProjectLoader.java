@@ -176,6 +176,18 @@ public final class ProjectLoader {
     }
   }
 
+  /** Unit-test fixture files ({@code <test-path>/fixtures/**}), by file name; the first of a name wins. */
+  private Map<String, Path> fixtures() {
+    Map<String, Path> out = new LinkedHashMap<>();
+    for (String tp : settings.testPaths()) {
+      for (Path f : files(tp, "")) {
+        String name = f.getFileName().toString();
+        if (rel(f).startsWith(tp + "/fixtures/") && (name.endsWith(".csv") || name.endsWith(".sql"))) out.putIfAbsent(name, f);
+      }
+    }
+    return out;
+  }
+
   /** The installed packages, each loaded by a loader of its own folder and dbt_project.yml. */
   private List<ProjectLoader> packageLoaders() {
     List<ProjectLoader> out = new ArrayList<>();
@@ -249,7 +261,7 @@ public final class ProjectLoader {
     }
     for (String tp : settings.testPaths()) {
       for (Path f : files(tp, ".sql")) {
-        if (rel(f).startsWith(tp + "/generic/")) continue;
+        if (rel(f).startsWith(tp + "/generic/") || rel(f).startsWith(tp + "/fixtures/")) continue;
         nodes.add(sqlNode(f, tp, ResourceType.TEST));
       }
     }
@@ -460,7 +472,7 @@ public final class ProjectLoader {
     for (Node n : byId.values()) resolution.link(n);
     phase("link");
     // Unit tests (need their models' refs and sources).
-    for (Node u : UnitTestSpecs.build(pkg, props.unitTests, byId)) {
+    for (Node u : UnitTestSpecs.build(pkg, props.unitTests, byId, fixtures())) {
       if (byId.putIfAbsent(u.uniqueId, u) != null) {
         throw WeirException.project(u.originalFilePath, (Integer) u.extra.get("yaml_line"), "Duplicate unit test '" + u.name + "'");
       }

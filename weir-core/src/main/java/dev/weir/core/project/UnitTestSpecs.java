@@ -22,6 +22,33 @@ import java.util.regex.Pattern;
 public final class UnitTestSpecs {
   private UnitTestSpecs() {}
 
+  /** Replaces {@code fixture: name} of a given input or expectation by the fixture file's rows. */
+  private static void fixture(String file, String test, YMap from, Map<String, Object> spec, Map<String, java.nio.file.Path> fixtures) {
+    Object name = from.get("fixture");
+    if (name == null) return;
+    String format = String.valueOf(from.getOrDefault("format", "dict"));
+    if (from.get("rows") != null) {
+      throw WeirException.project(file, from.lineOf("fixture"), "Unit test '" + test + "': give either 'rows:' or 'fixture:', not both");
+    }
+    if (!format.equals("csv") && !format.equals("sql")) {
+      throw WeirException.project(file, from.lineOf("fixture"), "Unit test '" + test + "': a fixture needs format: csv or format: sql"
+          + " (format " + format + " has its rows inline)");
+    }
+    String wanted = name + "." + format;
+    java.nio.file.Path f = fixtures.get(wanted);
+    if (f == null) {
+      List<String> known = new ArrayList<>();
+      for (String k : fixtures.keySet()) if (k.endsWith("." + format)) known.add(k.substring(0, k.length() - format.length() - 1));
+      throw WeirException.project(file, from.lineOf("fixture"), "Unit test '" + test + "': fixture '" + name + "' not found: no "
+          + wanted + " under a fixtures/ folder of the test paths." + Suggest.didYouMean(String.valueOf(name), known));
+    }
+    try {
+      spec.put("rows", java.nio.file.Files.readString(f));
+    } catch (java.io.IOException ex) {
+      throw WeirException.project(file, from.lineOf("fixture"), "Unit test '" + test + "': cannot read fixture " + f + ": " + ex.getMessage());
+    }
+  }
+
   private static final Set<String> KEYS = Set.of("name", "model", "given", "expect", "overrides", "config", "description", "versions");
   private static final Pattern REF = Pattern.compile("^\\s*ref\\(\\s*['\"]([^'\"]+)['\"]\\s*(?:,\\s*['\"]([^'\"]+)['\"]\\s*)?(?:,\\s*(?:v|version)\\s*=\\s*['\"]?([^'\")]+)['\"]?\\s*)?\\)\\s*$");
   private static final Pattern SOURCE = Pattern.compile("^\\s*source\\(\\s*['\"]([^'\"]+)['\"]\\s*,\\s*['\"]([^'\"]+)['\"]\\s*\\)\\s*$");
@@ -61,8 +88,12 @@ public final class UnitTestSpecs {
     }
   }
 
-  /** Builds the enabled unit-test nodes of {@code entries}; checks the model and inputs exist. */
-  public static List<Node> build(String pkg, List<YMap> entries, Map<String, Node> byId) {
+  /**
+   * Builds the enabled unit-test nodes of {@code entries}; checks the model and inputs exist. {@code fixtures} are the
+   * project's fixture files ({@code <test-path>/fixtures/**}{@code /<name>.csv|.sql}) by file name: a given input or the
+   * expectation may name one ({@code format: csv, fixture: orders_in}) instead of writing its rows inline.
+   */
+  public static List<Node> build(String pkg, List<YMap> entries, Map<String, Node> byId, Map<String, java.nio.file.Path> fixtures) {
     List<Node> out = new ArrayList<>();
     for (YMap e : entries) {
       String file = e.file;
@@ -123,6 +154,7 @@ public final class UnitTestSpecs {
           }
           Map<String, Object> spec = new LinkedHashMap<>(g);
           spec.put("line", g.line);
+          fixture(file, name, g, spec, fixtures);
           inputs.add(spec);
         }
       }
@@ -130,7 +162,9 @@ public final class UnitTestSpecs {
         throw WeirException.project(file, e.line, "Unit test '" + name + "' needs an 'expect:' with 'rows:'");
       }
       t.extra.put("given", inputs);
-      t.extra.put("expect", new LinkedHashMap<>((YMap) e.get("expect")));
+      Map<String, Object> expect = new LinkedHashMap<>((YMap) e.get("expect"));
+      fixture(file, name, (YMap) e.get("expect"), expect, fixtures);
+      t.extra.put("expect", expect);
       Object ov = e.get("overrides");
       t.extra.put("overrides", ov instanceof Map<?, ?> m ? m : Map.of());
       t.extra.put("model_name", modelName);
