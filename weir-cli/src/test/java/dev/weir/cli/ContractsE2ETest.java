@@ -142,5 +142,12 @@ class ContractsE2ETest {
     assertThat(p.relationExists("{s}_dbt_test__audit", "unique_m_id")).isFalse();
     p.run("test", "--store-failures").exits(1);
     assertThat(p.rows("select unique_field, n_records from {s}_dbt_test__audit.unique_m_id")).containsExactly("1|2");
+
+    // should_store_failures() in Jinja: the test's own store_failures config when set, else the flag.
+    p.file("tests/stores.sql", "select 1 as bad where {{ 'true' if should_store_failures() else 'false' }}\n")
+        .file("tests/never_stores.sql", "{{ config(store_failures=false) }}\nselect 1 as bad where {{ 'true' if should_store_failures() else 'false' }}\n");
+    assertThat(p.run("test", "-s", "stores", "never_stores").ok().out()).contains("PASS=2");
+    TestProject.Result r = p.run("test", "-s", "stores", "never_stores", "--store-failures").exits(1);
+    assertThat(r.out()).contains("FAIL 1 test stores").contains("PASS test never_stores").contains("PASS=1");
   }
 }

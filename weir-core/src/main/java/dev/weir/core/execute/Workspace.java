@@ -70,11 +70,16 @@ public final class Workspace implements AutoCloseable {
   }
 
   private volatile boolean storeFailures;
+  /** dbt's {@code flags} as Jinja sees them (the renderer holds this map). */
+  private final Map<String, Object> flags = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
   /** dbt's --store-failures (test, build): keep every test's failing rows unless the test's config says otherwise. */
   public boolean storeFailures() { return storeFailures; }
 
-  public void setStoreFailures(boolean on) { this.storeFailures = on; }
+  public void setStoreFailures(boolean on) {
+    this.storeFailures = on;
+    flags.put("STORE_FAILURES", on); // flags.STORE_FAILURES and should_store_failures() in Jinja
+  }
 
   private volatile boolean checkFusion = true;
 
@@ -163,10 +168,9 @@ public final class Workspace implements AutoCloseable {
     if (loaded != null) return loaded;
     TargetConfig t = target();
     long start = System.nanoTime();
-    Map<String, Object> flags = new LinkedHashMap<>();
     flags.put("FULL_REFRESH", opts.fullRefresh());
     flags.put("WHICH", opts.command());
-    flags.put("STORE_FAILURES", false);
+    flags.putIfAbsent("STORE_FAILURES", storeFailures);
     flags.put("FAIL_FAST", opts.failFast());
     flags.put("EMPTY", opts.empty());
     ProjectLoader.Request req = new ProjectLoader.Request(projectDir, t, factory.dialect(t), opts.vars(), opts.env()::get,

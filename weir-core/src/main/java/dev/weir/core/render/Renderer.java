@@ -306,6 +306,13 @@ public final class Renderer {
       local.put("model", nodeDict(node));
     }
     local.put("is_incremental", (JinjaCallable) (c, a, k) -> isIncremental(node, mode, wh));
+    // dbt's should_store_failures(): the node's store_failures config when set, else the --store-failures flag.
+    local.put("should_store_failures", (JinjaCallable) (c, a, k) -> {
+      Object v = node == null ? null : node.config.get("store_failures");
+      if (v != null) return Python.truthy(v);
+      Object flags = globals.get("flags");
+      return flags instanceof Map<?, ?> f && Python.truthy(f.get("STORE_FAILURES"));
+    });
     local.put("adapter", new AdapterValue(node, mode, wh));
     local.put("run_query", (JinjaCallable) (c, a, k) -> {
       if (!exec) return null;
