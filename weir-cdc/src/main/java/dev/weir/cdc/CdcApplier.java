@@ -176,7 +176,10 @@ final class CdcApplier {
     Map<Change, Long> seqOf = new IdentityHashMap<>();
     for (Change c : todo) seqOf.put(c, ++seq);
     for (Map.Entry<String, List<Change>> e : byTable.entrySet()) {
-      prepared.put(e.getKey(), align(e.getKey(), e.getValue()));
+      List<Change> rows = new ArrayList<>();
+      for (Change c : e.getValue()) if (c.op() != 't') rows.add(c);
+      if (!rows.isEmpty()) prepared.put(e.getKey(), align(e.getKey(), rows));
+      else state(e.getKey());
     }
     Position newPos = last == null ? stored : (stored != null && last.compareTo(stored) < 0 && last.commitLsn() >= 0 ? stored : last);
     int hist = 0;
@@ -194,9 +197,21 @@ final class CdcApplier {
       }
       for (Map.Entry<String, List<Change>> e : byTable.entrySet()) {
         Object[] p = prepared.get(e.getKey());
-        @SuppressWarnings("unchecked") List<String> cols = (List<String>) p[1];
-        @SuppressWarnings("unchecked") List<String> keys = (List<String>) p[2];
-        hist += applyTable(tables.get(e.getKey()), e.getValue(), cols, keys, seqOf);
+        @SuppressWarnings("unchecked") List<String> cols = p == null ? List.of() : (List<String>) p[1];
+        @SuppressWarnings("unchecked") List<String> keys = p == null ? List.of() : (List<String>) p[2];
+        TableState t = tables.get(e.getKey());
+        // the changes between truncates merge as usual; a truncate empties the table as of its place in the order
+        List<Change> run = new ArrayList<>();
+        for (Change c : e.getValue()) {
+          if (c.op() != 't') {
+            run.add(c);
+            continue;
+          }
+          if (!run.isEmpty()) hist += applyTable(t, run, cols, keys, seqOf);
+          run = new ArrayList<>();
+          truncate(t, c, seqOf.get(c));
+        }
+        if (!run.isEmpty()) hist += applyTable(t, run, cols, keys, seqOf);
       }
       CdcFaults.reached(CdcFaults.Point.BEFORE_COMMIT);
       long newEvents = seq;
@@ -445,6 +460,47 @@ final class CdcApplier {
     long n = s.execute("insert into " + hg + " (" + all + ", _weir_valid_from, _weir_valid_to) select " + all
         + ", _weir_commit_ts, lead(_weir_commit_ts) over (partition by " + keyList + " order by _weir_seq) from " + st);
     return n >= 0 ? (int) n : rows.size();
+  }
+
+  /** The table's state without changing the warehouse (a batch with only truncates of it). */
+  private TableState state(String table) {
+    TableState t = tables.get(table);
+    if (t != null) return t;
+    String ident = table.substring(table.indexOf('.') + 1);
+    t = new TableState();
+    t.source = table;
+    t.target = Relation.of(database, spec.targetSchema(), ident);
+    t.history = Relation.of(database, spec.targetSchema(), ident + "_history");
+    t.stage = Relation.of(database, spec.targetSchema(), "__weir_cdc_stage_" + ident);
+    t.targetColumns = columnsOf(t.target);
+    if (spec.history()) t.historyColumns = columnsOf(t.history);
+    tables.put(table, t);
+    return t;
+  }
+
+  /**
+   * A TRUNCATE of the source table: the current table is emptied (with soft_delete, every row still present is flagged
+   * deleted by the truncate), and with history every open version ends at the truncate's commit time. Nothing to do
+   * while the warehouse has no table for it yet.
+   */
+  private void truncate(TableState t, Change c, long seq) {
+    if (t.targetColumns == null) t.targetColumns = columnsOf(t.target);
+    if (t.targetColumns == null) return;
+    String ts = c.tsMs() <= 0 ? "null" : tsLit(c.tsMs());
+    if (!spec.softDelete()) {
+      s.execute("delete from " + d.render(t.target));
+    } else {
+      s.execute("update " + d.render(t.target) + " set _weir_deleted = true, _weir_op = 't', _weir_seq = " + seq + ", _weir_lsn = "
+          + c.position().lsn() + ", _weir_tx_id = " + (c.txId() < 0 ? "null" : c.txId()) + ", _weir_commit_ts = " + ts
+          + " where coalesce(_weir_deleted, false) = false");
+    }
+    if (spec.history()) {
+      if (t.historyColumns == null) t.historyColumns = columnsOf(t.history);
+      if (t.historyColumns != null) {
+        s.execute("update " + d.render(t.history) + " set _weir_valid_to = " + (c.tsMs() <= 0 ? "current_timestamp" : ts)
+            + " where _weir_valid_to is null");
+      }
+    }
   }
 
   private String match(String a, String b, List<String> keys) {

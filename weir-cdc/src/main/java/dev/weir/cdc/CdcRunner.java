@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -122,6 +123,8 @@ public final class CdcRunner {
     p.setProperty("offset.flush.interval.ms", "0");
     p.setProperty("offset.flush.timeout.ms", "60000");
     p.setProperty("topic.prefix", spec.name());
+    // TRUNCATE is captured (Debezium skips it by default): it empties the warehouse table in order with the other changes
+    p.setProperty("skipped.operations", "none");
     p.setProperty("database.hostname", spec.host());
     p.setProperty("database.port", String.valueOf(spec.port()));
     p.setProperty("database.user", spec.user());
@@ -385,7 +388,7 @@ public final class CdcRunner {
             if (msg != null && MARKER_PREFIX.equals(msg.getString("prefix")) && text.equals(runId)) marker = true;
             continue;
           }
-          if (op == null || op.length() != 1 || "cudr".indexOf(op.charAt(0)) < 0) continue;
+          if (op == null || op.length() != 1 || "cudrt".indexOf(op.charAt(0)) < 0) continue;
           Struct source = v.getStruct("source");
           boolean snapshot = op.equals("r");
           Map<String, ?> off = r.sourceOffset();
@@ -416,8 +419,10 @@ public final class CdcRunner {
             Object tx = source.get("txId");
             txId = tx instanceof Number n ? n.longValue() : -1;
           }
-          Struct image = op.equals("d") ? v.getStruct("before") : v.getStruct("after");
-          org.apache.kafka.connect.data.Schema imageSchema = v.schema().field(op.equals("d") ? "before" : "after").schema();
+          // a truncate ('t') carries no row: it empties the table as of its position
+          Struct image = op.equals("t") ? null : op.equals("d") ? v.getStruct("before") : v.getStruct("after");
+          Field imageField = op.equals("t") ? null : v.schema().field(op.equals("d") ? "before" : "after");
+          org.apache.kafka.connect.data.Schema imageSchema = imageField == null ? null : imageField.schema();
           long ts = source.get("ts_ms") instanceof Number n ? n.longValue() : 0;
           list.add(new CdcApplier.Change(table, op.charAt(0), r.keySchema(), imageSchema, image, pos, txId, ts, snapshot));
           lastPos = pos;

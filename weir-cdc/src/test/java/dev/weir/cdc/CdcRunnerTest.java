@@ -31,7 +31,7 @@ class CdcRunnerTest {
   @AfterAll
   static void stop() throws Exception {
     if (src != null) {
-      for (String n : List.of("weir_shop", "weir_shoppg", "weir_soft")) src.dropSlot(n, n);
+      for (String n : List.of("weir_shop", "weir_shoppg", "weir_soft", "weir_trunc")) src.dropSlot(n, n);
       src.close();
     }
   }
@@ -212,6 +212,37 @@ class CdcRunnerTest {
       src.sql("insert into public.items values (2, 'again')");
       run(e, spec);
       assertThat(wh(e, "select id, name, _weir_deleted from raw_soft.items where id = 2")).containsExactly("2|again|false");
+
+      // TRUNCATE, in order with the changes around it: rows before it are gone (flagged here), rows after it stay
+      src.sql("begin; insert into public.items values (5, 'e'); commit", "truncate public.items",
+          "insert into public.items values (7, 'g')");
+      run(e, spec);
+      assertThat(wh(e, "select id, name, _weir_deleted, _weir_op from raw_soft.items order by id"))
+          .containsExactly("1|aa|true|t", "2|again|true|t", "3|cc|true|t", "4|d|true|d", "5|e|true|t", "7|g|false|c");
+    }
+  }
+
+  @Test
+  void aTruncateEmptiesTheTableAndEndsEveryOpenVersion(@TempDir Path wdir) throws Exception {
+    src.sql("create table public.stock (sku int primary key, qty int)", "insert into public.stock values (1, 10), (2, 20)");
+    CdcSpec spec = spec("trunc", "public.stock", "history: true");
+    try (Engine e = duckdb(wdir)) {
+      run(e, spec);
+      // a batch holding changes, the truncate and changes after it; then a truncate alone
+      src.sql("update public.stock set qty = 11 where sku = 1", "truncate public.stock", "insert into public.stock values (3, 30)");
+      CdcRunner.Result r = run(e, spec);
+      assertThat(r.changes()).isEqualTo(3);
+      assertThat(wh(e, "select sku, qty from raw_trunc.stock order by sku")).containsExactly("3|30");
+      assertThat(wh(e, "select sku, qty, _weir_op, _weir_valid_to is null from raw_trunc.stock_history order by _weir_seq"))
+          .containsExactly("1|10|r|false", "2|20|r|false", "1|11|u|false", "3|30|c|true");
+      src.sql("truncate public.stock");
+      run(e, spec);
+      assertThat(wh(e, "select count(*) from raw_trunc.stock")).containsExactly("0");
+      assertThat(wh(e, "select count(*) from raw_trunc.stock_history where _weir_valid_to is null")).containsExactly("0");
+      // a restart applies nothing twice
+      src.sql("insert into public.stock values (4, 40)");
+      run(e, spec);
+      assertThat(wh(e, "select sku, qty from raw_trunc.stock order by sku")).containsExactly("4|40");
     }
   }
 }

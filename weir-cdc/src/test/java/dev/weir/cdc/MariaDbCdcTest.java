@@ -131,6 +131,13 @@ class MariaDbCdcTest {
       assertThat(st.lsn()).startsWith("binlog ");
       assertThat(st.slotNote()).startsWith("binlog end ");
       System.out.println("status: " + st);
+
+      // TRUNCATE TABLE empties the warehouse table in order with the changes around it
+      db.exec("truncate table shop.orders", "insert into shop.orders values (70, 'after', 1, 1, null, null)");
+      CdcRunnerTest.run(e, spec);
+      assertThat(CdcRunnerTest.wh(e, "select id, customer from raw_shop.orders order by id")).containsExactly("70|after");
+      assertThat(CdcRunnerTest.wh(e, "select count(*) from raw_shop.orders_history where _weir_valid_to is null and id <> 70"))
+          .containsExactly("0");
     }
   }
 
