@@ -304,6 +304,35 @@ class FilesIngestE2ETest {
   }
 
   @Test
+  void quarantineChecksOnAnIngestedFileKeepBadRowsOutOfTheTable(@TempDir Path dir) {
+    TestProject p = project(dir, """
+        ingestions:
+          - name: landing
+            files:
+              - name: deliveries
+                path: "data/deliveries_*.csv"
+                mode: append
+                data_tests:
+                  - accepted_values: {column_name: status, values: [ok, late], action: quarantine, name: known_status}
+                  - values_between: {column_name: km, min_value: 0, action: quarantine, name: km_positive}
+        """);
+    p.file("models/late_deliveries.sql", "select id from {{ source('landing', 'deliveries') }} where status = 'late'\n");
+    p.file("data/deliveries_1.csv", "id,status,km\n1,ok,5\n2,late,7\n3,lost,1\n4,late,-2\n");
+    TestProject.Result r = p.run("build").ok();
+    assertThat(r.out()).contains("2 rows from 1 file").contains("2 quarantined").containsPattern("WARN 1 test known_status")
+        .containsPattern("WARN 1 test km_positive");
+    assertThat(p.rows("select id from main.deliveries order by id")).containsExactly("1", "2");
+    assertThat(p.rows("select id, weir_check from main.deliveries__quarantine order by id")).containsExactly("3|known_status", "4|km_positive");
+    assertThat(p.rows("select id from main.late_deliveries")).containsExactly("2");
+    // the next file appends: its good rows join the table, its bad ones the quarantine
+    p.file("data/deliveries_2.csv", "id,status,km\n5,late,3\n6,gone,3\n");
+    p.run("build").ok();
+    assertThat(p.rows("select id from main.deliveries order by id")).containsExactly("1", "2", "5");
+    assertThat(p.rows("select id from main.deliveries__quarantine order by id")).containsExactly("3", "4", "6");
+    assertThat(p.rows("select id from main.late_deliveries order by id")).containsExactly("2", "5");
+  }
+
+  @Test
   void buildRunsIngestModelsTestsThenExportsAtomically(@TempDir Path dir) throws IOException {
     TestProject p = project(dir, """
         ingestions:

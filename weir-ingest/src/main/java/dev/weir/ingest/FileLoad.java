@@ -147,7 +147,7 @@ final class FileLoad {
         (System.nanoTime() - tHash) / 1e9));
     if (toLoad.isEmpty()) {
       if (!touched.isEmpty()) publishRecordsOnly(files, ingestion, targetName, touched, hashes);
-      return new TableLoad.Result(desc, 0, 0, 0, List.of(), null, mode + "|(" + plural(found.size(), "file") + " unchanged)");
+      return new TableLoad.Result(desc, 0, 0, 0, List.of(), null, mode + "|(" + plural(found.size(), "file") + " unchanged)", 0);
     }
 
     try (Duck duck = duck()) {
@@ -330,9 +330,11 @@ final class FileLoad {
       colList.add(d.quote(FILE_COLUMN));
       String cl = String.join(", ", colList);
       long tPublish = System.nanoTime();
+      long quarantined = 0;
       synchronized (TableLoad.class) {
         s.begin();
         try {
+          if (quarantine != null) quarantined = quarantine.divert(targetName, staging);
           if (full) {
             if (targetExists) s.execute(d.dropIfExists(target, RelationType.TABLE));
             s.execute(d.rename(staging, RelationType.TABLE, targetName));
@@ -370,9 +372,12 @@ final class FileLoad {
           + (changed.isEmpty() && found.size() == toLoad.size() ? "" : " (" + String.join(", ", Stream.of(
               changed.isEmpty() ? null : changed.size() + " changed: rows replaced",
               found.size() > toLoad.size() ? (found.size() - toLoad.size()) + " unchanged" : null).filter(x -> x != null).toList()) + ")");
-      return new TableLoad.Result(desc, loaded, read, badRows, changes, null, how);
+      return new TableLoad.Result(desc, loaded - quarantined, read, badRows, changes, null, how, quarantined);
     }
   }
+
+  /** Moves staged rows failing the table's quarantine checks aside in the publishing transaction (see TableLoad). */
+  TableLoad.Quarantine quarantine;
 
   // ------------------------------------------------------------------ reading
 

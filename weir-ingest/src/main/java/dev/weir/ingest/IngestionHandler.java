@@ -4,6 +4,7 @@ import dev.weir.core.WeirException;
 import dev.weir.core.engine.Session;
 import dev.weir.core.execute.NodeHandler;
 import dev.weir.core.execute.NodeResult;
+import dev.weir.core.execute.LoadQuarantine;
 import dev.weir.core.execute.Workspace;
 import dev.weir.core.project.Node;
 import dev.weir.core.project.ResourceType;
@@ -46,6 +47,7 @@ public final class IngestionHandler implements NodeHandler {
           throw WeirException.usage("WEIR_INGEST_PROGRESS_SECONDS must be a number of seconds, not '" + every + "'");
         }
       }
+      fl.quarantine = quarantine(node, session, ws);
       return outcome(List.of(fl.load()));
     }
     SourceDb db = new SourceDb((Map<String, Object>) spec.get("connection"), name -> ws.options().env().get(name), file, line);
@@ -59,6 +61,7 @@ public final class IngestionHandler implements NodeHandler {
       }
     }
     load.tmpRoot = ws.targetDir().resolve("weir_ingest_tmp");
+    load.quarantine = quarantine(node, session, ws);
     List<TableLoad.Result> results = new ArrayList<>();
     try {
       if (spec.get("pattern") != null) {
@@ -81,6 +84,21 @@ public final class IngestionHandler implements NodeHandler {
     return outcome(results);
   }
 
+  /** Quarantine checks on the ingestion's tables (its sources' data_tests with action: quarantine), or null when none. */
+  private static TableLoad.Quarantine quarantine(Node node, Session session, Workspace ws) {
+    Map<String, String> sourceByTable = new java.util.HashMap<>();
+    for (Node src : ws.project().sources().values()) {
+      if (src.dependsOnNodes.contains(node.uniqueId) && LoadQuarantine.wanted(ws, src.uniqueId)) {
+        sourceByTable.put(src.identifier.toLowerCase(java.util.Locale.ROOT), src.uniqueId);
+      }
+    }
+    if (sourceByTable.isEmpty()) return null;
+    return (table, staging) -> {
+      String id = sourceByTable.get(table.toLowerCase(java.util.Locale.ROOT));
+      return id == null ? 0 : LoadQuarantine.divert(ws, id, staging, session);
+    };
+  }
+
   private static Outcome outcome(List<TableLoad.Result> results) {
     long rows = 0;
     long bad = 0;
@@ -98,6 +116,9 @@ public final class IngestionHandler implements NodeHandler {
     String how = results.get(0).mode();
     if (how.contains("|")) msg.append(' ').append(how.substring(how.indexOf('|') + 1)); // file loads: which files
     if (results.size() > 1) msg.append(" into ").append(results.size()).append(" tables (").append(String.join(", ", parts)).append(')');
+    long quarantined = 0;
+    for (TableLoad.Result r : results) quarantined += r.quarantined();
+    if (quarantined > 0) msg.append(", ").append(quarantined).append(" quarantined");
     if (bad > 0) msg.append(", ").append(bad).append(" bad to ").append(results.get(0).target().replaceAll("\"?$", "")).append("__dead_letter");
     if (!changes.isEmpty()) msg.append("; schema changes: ").append(String.join("; ", changes));
     Map<String, Object> resp = new LinkedHashMap<>();
@@ -106,6 +127,7 @@ public final class IngestionHandler implements NodeHandler {
     resp.put("rows_affected", rows);
     resp.put("weir_rows_read", read);
     resp.put("weir_bad_rows", bad);
+    resp.put("weir_quarantined_rows", quarantined);
     resp.put("weir_schema_changes", changes);
     resp.put("weir_mode", how.contains("|") ? how.substring(0, how.indexOf('|')) : how);
     if (results.size() == 1 && results.get(0).mark() != null) resp.put("weir_high_water_mark", results.get(0).mark());

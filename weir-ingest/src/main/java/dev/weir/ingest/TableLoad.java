@@ -52,7 +52,17 @@ final class TableLoad {
   java.nio.file.Path tmpRoot = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "weir-ingest");
 
   /** What one load did, for the run result. */
-  record Result(String target, long rows, long read, long bad, List<String> changes, String mark, String mode) {}
+  record Result(String target, long rows, long read, long bad, List<String> changes, String mark, String mode, long quarantined) {}
+
+  /**
+   * Called inside the publishing transaction with (target table name, staging table): moves the staged rows failing
+   * the table's quarantine checks aside and returns how many ({@link dev.weir.core.execute.LoadQuarantine}).
+   */
+  interface Quarantine {
+    long divert(String table, dev.weir.core.engine.Relation staging);
+  }
+
+  Quarantine quarantine;
 
   TableLoad(Map<String, Object> spec, SourceDb db, Session s, Console console, String invocationId, boolean fullRefreshFlag) {
     this.spec = spec;
@@ -332,9 +342,11 @@ final class TableLoad {
 
       // Publish: one transaction (one at a time in this process: they share the state table).
       String colList = String.join(", ", names.stream().map(d::quote).toList());
+      long quarantined = 0;
       synchronized (PUBLISH) {
       s.begin();
       try {
+        if (quarantine != null) quarantined = quarantine.divert(targetName, staging);
         if (!targetExists || mode.equals("full_refresh")) {
           if (targetExists) s.execute(d.dropIfExists(target, RelationType.TABLE));
           s.execute(d.rename(staging, RelationType.TABLE, targetName));
@@ -350,7 +362,7 @@ final class TableLoad {
             + d.stringLiteral(targetName));
         s.execute("insert into " + d.render(state) + " values (" + d.stringLiteral(ingestion) + ", " + d.stringLiteral(targetName) + ", "
             + (cursorTarget == null ? "null" : d.stringLiteral(cursorTarget)) + ", " + (newMark == null ? "null" : d.stringLiteral(newMark))
-            + ", " + loaded + ", " + d.stringLiteral(invocationId) + ", current_timestamp)");
+            + ", " + (loaded - quarantined) + ", " + d.stringLiteral(invocationId) + ", current_timestamp)");
         if (!dead.isEmpty()) {
           LocalDateTime now = LocalDateTime.now(java.time.ZoneOffset.UTC);
           List<Object[]> dlRows = new ArrayList<>();
@@ -365,7 +377,7 @@ final class TableLoad {
         throw e;
       }
       }
-      return new Result(desc, loaded, read, badRows, changes, newMark, mode);
+      return new Result(desc, loaded - quarantined, read, badRows, changes, newMark, mode, quarantined);
     }
   }
 

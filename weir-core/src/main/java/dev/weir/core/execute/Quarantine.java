@@ -47,7 +47,8 @@ final class Quarantine {
   }
 
   static Relation relation(Node model) {
-    return new Relation(model.database, model.schema, model.alias + "__quarantine", RelationType.TABLE);
+    String name = model.resourceType == ResourceType.SOURCE ? model.identifier : model.alias;
+    return new Relation(model.database, model.schema, name + "__quarantine", RelationType.TABLE);
   }
 
   /** Each check as {name, predicate of a failing row, reason}; a check that is not a built-in row-level one is refused. */
@@ -173,6 +174,14 @@ final class Quarantine {
   /** The check's own result: how many rows it sent to quarantine in this invocation. */
   static Materializer.Outcome report(Node t, Session s, Workspace ws) {
     Node model = ws.project().node(t.attachedNode);
+    if (model == null) {
+      model = ws.project().sources().get(t.attachedNode); // an ingestion table's checks
+      if (model != null && !"weir".equals(model.loader)) {
+        throw WeirException.compile(t.patchPath, 0, "Check " + t.name + " has action: quarantine, which works on table and"
+            + " incremental models, seeds and the tables of ingestions; source " + model.sourceName + "." + model.name
+            + " is loaded outside Weir. Use severity warn/error", null);
+      }
+    }
     Dialect d = s.dialect();
     long n = 0;
     Relation q = model == null ? null : relation(model);
