@@ -404,6 +404,120 @@ class FilesIngestE2ETest {
     }
   }
 
+  /** Writes an ORC file with Apache ORC's writer: every primitive family, a list, a struct, nulls. */
+  static void writeOrc(Path file, int from, int n) throws IOException {
+    Files.createDirectories(file.getParent());
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
+    org.apache.orc.TypeDescription schema = org.apache.orc.TypeDescription.fromString(
+        "struct<id:bigint,name:string,amount:decimal(10,2),at:timestamp,day:date,ok:boolean,ratio:double,tags:array<string>,"
+            + "dims:struct<w:int,h:int>>");
+    try (org.apache.orc.Writer w = org.apache.orc.OrcFile.createWriter(new org.apache.hadoop.fs.Path(file.toUri()),
+        org.apache.orc.OrcFile.writerOptions(conf).setSchema(schema).useUTCTimestamp(true))) {
+      var b = schema.createRowBatch();
+      for (int i = from; i < from + n; i++) {
+        int r = b.size++;
+        ((org.apache.hadoop.hive.ql.exec.vector.LongColumnVector) b.cols[0]).vector[r] = i;
+        var name = (org.apache.hadoop.hive.ql.exec.vector.BytesColumnVector) b.cols[1];
+        if (i % 5 == 4) {
+          name.noNulls = false;
+          name.isNull[r] = true;
+        } else {
+          name.setVal(r, ("n\u00e9" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        ((org.apache.hadoop.hive.ql.exec.vector.DecimalColumnVector) b.cols[2]).set(r,
+            org.apache.hadoop.hive.common.type.HiveDecimal.create(new java.math.BigDecimal(i).movePointLeft(2)));
+        ((org.apache.hadoop.hive.ql.exec.vector.TimestampColumnVector) b.cols[3]).set(r,
+            java.sql.Timestamp.valueOf(java.time.LocalDateTime.of(2024, 1, 2, 3, 4, 5, 123456000).plusDays(i)));
+        ((org.apache.hadoop.hive.ql.exec.vector.LongColumnVector) b.cols[4]).vector[r] = java.time.LocalDate.of(2024, 3, 1).plusDays(i).toEpochDay();
+        ((org.apache.hadoop.hive.ql.exec.vector.LongColumnVector) b.cols[5]).vector[r] = i % 2;
+        ((org.apache.hadoop.hive.ql.exec.vector.DoubleColumnVector) b.cols[6]).vector[r] = i / 4.0;
+        var tags = (org.apache.hadoop.hive.ql.exec.vector.ListColumnVector) b.cols[7];
+        tags.offsets[r] = tags.childCount;
+        tags.lengths[r] = 2;
+        tags.child.ensureSize((int) tags.childCount + 2, true);
+        ((org.apache.hadoop.hive.ql.exec.vector.BytesColumnVector) tags.child).setVal((int) tags.childCount++, ("t" + i).getBytes(StandardCharsets.UTF_8));
+        ((org.apache.hadoop.hive.ql.exec.vector.BytesColumnVector) tags.child).setVal((int) tags.childCount++, "x".getBytes(StandardCharsets.UTF_8));
+        var dims = (org.apache.hadoop.hive.ql.exec.vector.StructColumnVector) b.cols[8];
+        ((org.apache.hadoop.hive.ql.exec.vector.LongColumnVector) dims.fields[0]).vector[r] = i;
+        ((org.apache.hadoop.hive.ql.exec.vector.LongColumnVector) dims.fields[1]).vector[r] = 2 * i;
+        if (b.size == b.getMaxSize()) {
+          w.addRowBatch(b);
+          b.reset();
+        }
+      }
+      if (b.size > 0) w.addRowBatch(b);
+    }
+  }
+
+  @Test
+  void orcFilesLoadWithTheirOwnTypes(@TempDir Path dir) throws IOException {
+    TestProject p = project(dir, """
+        ingestions:
+          - name: lake
+            files:
+              - name: trips
+                path: "data/trips_*.orc"
+                mode: append
+        """);
+    writeOrc(dir.resolve("data/trips_1.orc"), 0, 5000);
+    p.run("ingest").ok();
+    assertThat(p.rows("select count(*), count(name), sum(amount), min(id), max(id) from main.trips")).containsExactly("5000|4000|124975.00|0|4999");
+    assertThat(p.rows("select column_name || ' ' || data_type from information_schema.columns where table_name = 'trips'"
+        + " and column_name not like '\\_weir%' escape '\\' order by ordinal_position")).containsExactly("id BIGINT", "name VARCHAR",
+        "amount DECIMAL(10,2)", "at TIMESTAMP", "day DATE", "ok BOOLEAN", "ratio DOUBLE", "tags VARCHAR", "dims VARCHAR"); // nested values land as text, as from Parquet
+    assertThat(p.rows("select id, name, amount, \"at\", day, ok, ratio, tags, dims from main.trips where id in (3, 4) order by id"))
+        .containsExactly("3|n\u00e93|0.03|2024-01-05 03:04:05.123456|2024-03-04|true|0.75|[t3, x]|{'w': 3, 'h': 6}",
+            "4|null|0.04|2024-01-06 03:04:05.123456|2024-03-05|false|1.0|[t4, x]|{'w': 4, 'h': 8}");
+    // a second file appends; a file that is not ORC fails naming it, and the table stays as it was
+    writeOrc(dir.resolve("data/trips_2.orc"), 5000, 10);
+    p.run("ingest").ok();
+    assertThat(p.rows("select count(*) from main.trips")).containsExactly("5010");
+    Files.writeString(dir.resolve("data/trips_3.orc"), "not an orc file at all");
+    TestProject.Result bad = p.run("ingest").exits(1);
+    assertThat(bad.out()).contains("trips_3.orc").contains("models/ingest.yml:");
+    assertThat(p.rows("select count(*) from main.trips")).containsExactly("5010");
+  }
+
+  /**
+   * As the launcher runs Weir: the ORC reader (module weir-orc with Apache ORC and Hadoop's jars) is not on the class
+   * path but loaded from the folder weir.orc.lib names; without it, a clear error.
+   */
+  @Test
+  void theOrcReaderLoadsFromItsOwnFolderOffTheClassPath(@TempDir Path dir) throws Exception {
+    Path libOrc = TestProject.repoRoot().resolve("weir-orc/target/lib-orc");
+    assertThat(libOrc.resolve("weir-orc-0.1.0-SNAPSHOT.jar")).as("weir-orc is packaged before weir-cli's tests").exists();
+    TestProject p = project(dir, """
+        ingestions:
+          - name: lake
+            files:
+              - name: trips
+                path: "data/trips.orc"
+        """);
+    writeOrc(dir.resolve("data/trips.orc"), 0, 100);
+    List<String> cp = new ArrayList<>();
+    for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      String name = Path.of(e).getFileName().toString();
+      if (e.contains("weir-orc") || name.startsWith("orc-") || name.startsWith("hadoop-") || name.startsWith("hive-storage-api")) continue;
+      cp.add(e);
+    }
+    for (String orcLib : new String[] {libOrc.toString(), dir.resolve("nowhere").toString()}) {
+      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dweir.orc.lib=" + orcLib,
+          "-cp", String.join(java.io.File.pathSeparator, cp), Main.class.getName(), "ingest", "--full-refresh", "--project-dir", dir.toString())
+          .redirectErrorStream(true);
+      pb.environment().putAll(p.env);
+      Process child = pb.start();
+      String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      child.waitFor();
+      if (orcLib.equals(libOrc.toString())) {
+        assertThat(child.exitValue()).as(out).isZero();
+        assertThat(p.rows("select count(*), sum(id) from main.trips")).containsExactly("100|4950");
+      } else {
+        assertThat(child.exitValue()).as(out).isEqualTo(1);
+        assertThat(out).contains("ORC support is not installed").contains("nowhere");
+      }
+    }
+  }
+
   @Test
   void mistakesAreReportedWithFileAndLine(@TempDir Path dir) {
     TestProject p = project(dir, """
@@ -411,10 +525,10 @@ class FilesIngestE2ETest {
           - name: lake
             files:
               - name: trips
-                path: data/trips.orc
+                path: data/trips.xlsx
         """);
     TestProject.Result r = p.run("ingest").exits(2);
-    assertThat(r.out() + r.err()).contains("models/ingest.yml:5").contains("ORC files are not supported");
+    assertThat(r.out() + r.err()).contains("models/ingest.yml:5").contains("Cannot tell the format of 'data/trips.xlsx'");
     p.file("models/ingest.yml", """
         exports:
           - name: out

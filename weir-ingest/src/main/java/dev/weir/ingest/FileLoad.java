@@ -99,6 +99,35 @@ final class FileLoad {
 
   @SuppressWarnings("unchecked")
   TableLoad.Result load() {
+    try {
+      return loadFiles();
+    } finally {
+      for (OrcReader.Converted c : orcFiles.values()) {
+        try {
+          Files.deleteIfExists(c.json());
+        } catch (IOException ignored) {
+          // a temporary file under target/: the next load replaces it
+        }
+      }
+    }
+  }
+
+  /** ORC files converted for this load (see {@link OrcReader}), by file. */
+  private final Map<Path, OrcReader.Converted> orcFiles = new java.util.HashMap<>();
+
+  private OrcReader.Converted orc(Found f) {
+    OrcReader.Converted c = orcFiles.get(f.abs());
+    if (c != null) return c;
+    try {
+      c = OrcReader.get().convert(f.abs(), tmpDir.resolve("orc").resolve("file-" + orcFiles.size() + ".ndjson"));
+    } catch (IOException | RuntimeException e) {
+      throw WeirException.runtime("Reading " + f.rel() + " (orc) failed (" + file + ":" + line + "): " + firstLine(String.valueOf(e.getMessage())), e);
+    }
+    orcFiles.put(f.abs(), c);
+    return c;
+  }
+
+  private TableLoad.Result loadFiles() {
     String ingestion = String.valueOf(spec.get("ingestion"));
     String targetName = String.valueOf(spec.get("table"));
     String schema = String.valueOf(spec.get("schema"));
@@ -409,6 +438,10 @@ final class FileLoad {
       case "ndjson", "json" -> {
         return "read_json(" + path + ", format = " + (format.equals("ndjson") ? "'newline_delimited'" : "'auto'")
             + ", compression = " + lit(compression) + (describe && format.equals("ndjson") ? ", ignore_errors = true" : "") + ")";
+      }
+      case "orc" -> {
+        OrcReader.Converted c = orc(f);
+        return "read_json(" + lit(c.json().toString()) + ", format = 'newline_delimited', columns = " + OrcReader.columnsStruct(c.types()) + ")";
       }
       default -> { return "read_parquet(" + path + ")"; }
     }

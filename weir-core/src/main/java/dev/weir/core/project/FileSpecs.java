@@ -24,7 +24,7 @@ public final class FileSpecs {
   private FileSpecs() {}
 
   /** The formats Weir reads files in (DuckDB's readers). */
-  public static final List<String> FORMATS = List.of("csv", "json", "ndjson", "parquet");
+  public static final List<String> FORMATS = List.of("csv", "json", "ndjson", "parquet", "orc");
   /** The modes a file table loads in; {@code append} (each file once) is the default. */
   public static final List<String> MODES = List.of("append", "full_refresh", "upsert");
   /** Compression values (DuckDB's). */
@@ -95,11 +95,6 @@ public final class FileSpecs {
             + String.join(", ", FORMATS));
       }
       if (format.equals("jsonl")) format = "ndjson";
-      if (format.equals("orc")) {
-        throw WeirException.project(file, t.lineOf(t.get("format") != null ? "format" : "path"), "ORC files are not supported: DuckDB"
-            + " has no ORC reader available offline, and Apache ORC's Java reader needs the Hadoop client libraries; convert them"
-            + " to Parquet (e.g. with pyarrow.orc) and ingest those");
-      }
       format = IngestionSpecs.choice(file, t, "format", format, FORMATS);
       String tmode = IngestionSpecs.choice(file, t, "mode", IngestionSpecs.str(t.get("mode"), mode), MODES);
       Map<String, Object> spec = new LinkedHashMap<>();
