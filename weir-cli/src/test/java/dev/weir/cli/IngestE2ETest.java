@@ -340,6 +340,19 @@ class IngestE2ETest {
     List<String> ran = new ArrayList<>();
     for (JsonNode r : p.json("target/run_results.json").get("results")) ran.add(r.get("unique_id").asText());
     assertThat(ran).contains("ingestion.ing.app.named_users", "model.ing.user_scores").doesNotContain("ingestion.ing.app.audit");
+
+    // A table the pattern loads is a source too, made when a model names it: lineage runs through the pattern's node.
+    p.file("models/audit_counts.sql", "select count(*) as n from {{ source('app', 'audit_a') }}");
+    assertThat(p.run("ls", "-s", "+audit_counts").ok().out()).contains("ingestion:ing.app.audit").contains("source:ing.app.audit_a");
+    p.run("build", "-s", "+audit_counts").ok();
+    assertThat(p.rows("select n from main.audit_counts")).containsExactly("2");
+    JsonNode made = p.json("target/manifest.json").at("/sources/source.ing.app.audit_a");
+    assertThat(made.get("schema").asText()).isEqualTo("raw_app");
+    assertThat(made.get("loader").asText()).isEqualTo("weir");
+    ArtifactSchemas.assertValid(p.dir.resolve("target/manifest.json"), ArtifactSchemas.MANIFEST);
+    // a name the pattern does not match is still an unknown source
+    p.file("models/audit_counts.sql", "select count(*) as n from {{ source('app', 'users') }}");
+    assertThat(p.run("parse").exits(2).toString()).contains("'app.users' which was not found");
   }
 
   @Test

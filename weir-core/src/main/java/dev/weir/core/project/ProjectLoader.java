@@ -1102,6 +1102,7 @@ public final class ProjectLoader {
       }
       for (List<String> s : n.sources) {
         Node src = sourceIndex.get(s.get(0) + "." + s.get(1));
+        if (src == null) src = patternSource(s.get(0), s.get(1));
         if (src == null) {
           List<String> names = new ArrayList<>(sourceIndex.keySet());
           int line = lineOf(n.rawCode, s.get(1));
@@ -1116,6 +1117,52 @@ public final class ProjectLoader {
 
     private String describe(Node n) {
       return n.resourceType.dbtName() + " '" + n.uniqueId + "'";
+    }
+
+    /**
+     * {@code source('<ingestion>', '<table>')} of a table an ingestion's {@code pattern:} loads: the tables a pattern
+     * matches are known only when it runs, so the source is made when a node names a table the pattern matches
+     * (its name part, as the database's LIKE would: {@code %} any run, {@code _} one character; case-insensitive).
+     */
+    private Node patternSource(String sourceName, String table) {
+      for (Node ing : nodes.values()) {
+        if (ing.resourceType != ResourceType.INGESTION || ing.fqn.size() < 2 || !ing.fqn.get(1).equals(sourceName)) continue;
+        if (!(ing.extra.get("ingest") instanceof Map<?, ?> spec) || spec.get("pattern") == null) continue;
+        String pattern = String.valueOf(spec.get("pattern"));
+        String namePart = pattern.substring(pattern.lastIndexOf('.') + 1);
+        if (!likeMatches(namePart, table)) continue;
+        Node src = new Node("source." + ing.packageName + "." + sourceName + "." + table, ResourceType.SOURCE, ing.packageName, table);
+        src.sourceName = sourceName;
+        src.originalFilePath = ing.originalFilePath;
+        src.path = ing.path;
+        src.fqn = List.of(ing.packageName, sourceName, table);
+        src.description = "";
+        src.sourceDescription = "";
+        src.loader = "weir";
+        src.identifier = table;
+        src.schema = ing.schema;
+        src.database = ing.database;
+        src.tags.addAll(ing.tags);
+        src.meta.putAll(ing.meta);
+        src.extra.put("source_yaml_line", ing.extra.get("yaml_line"));
+        src.extra.put("weir_pattern", pattern);
+        src.relationName = req.dialect().render(Relation.of(src.database, src.schema, src.identifier));
+        src.dependsOnNodes.add(ing.uniqueId);
+        sources.put(src.uniqueId, src);
+        sourceIndex.put(sourceName + "." + table, src);
+        return src;
+      }
+      return null;
+    }
+
+    private static boolean likeMatches(String like, String value) {
+      StringBuilder re = new StringBuilder();
+      for (char c : like.toCharArray()) {
+        if (c == '%') re.append(".*");
+        else if (c == '_') re.append('.');
+        else re.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+      }
+      return java.util.regex.Pattern.compile(re.toString(), java.util.regex.Pattern.CASE_INSENSITIVE).matcher(value).matches();
     }
 
     Renderer.Resolver resolver(Project project) {
