@@ -179,6 +179,15 @@ class FilesIngestE2ETest {
     assertThat(p.rows("select count(*) from main.weir_ingest_files")).containsExactly("1");
     assertThat(p.rows("select count(*) from main.payments__dead_letter")).containsExactly("4");
     assertThat(p.relationExists("main", "payments__weir_staging")).isFalse();
+
+    // Files of the same columns are read together (one read_csv): dead letters still name each file and line.
+    p.file("data/payments_2.txt", "8;hal;x;2024-01-12\n9;ivy;9.00;2024-01-13\n10;jo;1.00;2024-01-14\n");
+    p.run("ingest", "--full-refresh").ok();
+    assertThat(p.rows("select _weir_file, count(*) from main.payments group by 1 order by 1"))
+        .containsExactly("data/payments_1.txt|5", "data/payments_2.txt|2");
+    assertThat(p.rows("select file, line from main.payments__dead_letter where loaded_at = (select max(loaded_at) from"
+        + " main.payments__dead_letter) order by file, line"))
+        .containsExactly("data/payments_1.txt|2", "data/payments_1.txt|4", "data/payments_2.txt|1");
   }
 
   @Test

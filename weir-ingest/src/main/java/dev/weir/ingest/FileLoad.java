@@ -297,29 +297,37 @@ final class FileLoad {
         duck.exec("set enable_progress_bar = true");
       }
       try {
-        for (Found f : toLoad) {
+        for (List<Found> group : groups(toLoad, format, fileCols)) {
+          Found f = group.get(0);
           Map<String, String> cols = fileCols.get(f.rel());
           Map<String, ColumnType> types = new LinkedHashMap<>(); // by the file's column names
           for (var c : cols.entrySet()) types.put(c.getKey(), finalTypes.get(c.getValue()));
-          long[] counts;
-          // a file big enough to take a while gets progress lines of its own (DuckDB's query progress)
-          try (AutoCloseable ticker = f.size() >= PROGRESS_FILE_BYTES ? fileProgress(duck, desc, f, done, toLoad.size(), bytesDone,
+          long groupBytes = group.stream().mapToLong(Found::size).sum();
+          Map<String, long[]> counts;
+          // a read big enough to take a while gets progress lines of its own (DuckDB's query progress)
+          String label = group.size() == 1 ? "file " + (done + 1) + " of " + toLoad.size() + " (" + f.rel() + ")"
+              : "files " + (done + 1) + "-" + (done + group.size()) + " of " + toLoad.size();
+          try (AutoCloseable ticker = groupBytes >= PROGRESS_FILE_BYTES ? fileProgress(duck, desc, label, groupBytes, bytesDone,
               bytesTotal, t0) : () -> { }) {
-            counts = fill(duck, f, format, stage, cols, types, declared, dead);
+            counts = group.size() == 1 ? Map.of(f.rel(), fill(duck, f, format, stage, cols, types, declared, dead))
+                : fillCsvGroup(duck, group, stage, cols, types, declared, dead);
           } catch (RuntimeException e) {
             throw e;
           } catch (Exception e) {
             throw new IllegalStateException(e);
           }
-          loaded += counts[0];
-          badRows += counts[1];
-          rowsPerFile.put(f.rel(), counts[0]);
+          for (Found g : group) {
+            long[] c = counts.getOrDefault(g.rel(), new long[2]);
+            loaded += c[0];
+            badRows += c[1];
+            rowsPerFile.put(g.rel(), c[0]);
+          }
           if (local) {
             copyToWarehouse(duck, staging, finalTypes.keySet());
             duck.exec("delete from weir_stage");
           }
-          bytesDone += f.size();
-          done++;
+          bytesDone += groupBytes;
+          done += group.size();
           long now = System.nanoTime();
           if (now - last >= progressSeconds * 1e9 && done < toLoad.size()) {
             last = now;
@@ -412,11 +420,20 @@ final class FileLoad {
 
   /** The DuckDB table function reading {@code f} ({@code types}: the target types of its columns; null while describing). */
   private String reader(Found f, String format, Map<String, String> declared, Map<String, ColumnType> types, boolean describe) {
-    String path = lit(f.abs().toString());
+    return reader(lit(f.abs().toString()), f, format, declared, types, describe, null);
+  }
+
+  /**
+   * The table function reading {@code path} (a path literal, or for CSV a list of them); {@code f}: the file, for
+   * formats read one file at a time; {@code filenameColumn}: CSV only, adds that column holding each row's path.
+   */
+  private String reader(String path, Found f, String format, Map<String, String> declared, Map<String, ColumnType> types,
+                        boolean describe, String filenameColumn) {
     String compression = String.valueOf(spec.get("compression"));
     switch (format) {
       case "csv" -> {
         StringBuilder o = new StringBuilder("read_csv(").append(path);
+        if (filenameColumn != null) o.append(", filename = ").append(lit(filenameColumn));
         if (spec.get("header") != null) o.append(", header = ").append(spec.get("header"));
         if (spec.get("delimiter") != null) o.append(", delim = ").append(lit((String) spec.get("delimiter")));
         if (spec.get("quote") != null) o.append(", quote = ").append(lit((String) spec.get("quote")));
@@ -444,6 +461,84 @@ final class FileLoad {
         return "read_json(" + lit(c.json().toString()) + ", format = 'newline_delimited', columns = " + OrcReader.columnsStruct(c.types()) + ")";
       }
       default -> { return "read_parquet(" + path + ")"; }
+    }
+  }
+
+  /** CSV files read together by one read_csv (at most this many per statement). */
+  static final int GROUP_FILES = 64;
+
+  /**
+   * The files in load order, in groups read by one statement: consecutive CSV files with the same columns go
+   * together (DuckDB reads a list of files in parallel, ~35% faster than file by file on the benchmark); anything
+   * else alone.
+   */
+  private static List<List<Found>> groups(List<Found> files, String format, Map<String, Map<String, String>> fileCols) {
+    List<List<Found>> out = new ArrayList<>();
+    List<Found> cur = null;
+    for (Found f : files) {
+      boolean joins = format.equals("csv") && cur != null && cur.size() < GROUP_FILES
+          && new ArrayList<>(fileCols.get(cur.get(0).rel()).entrySet()).equals(new ArrayList<>(fileCols.get(f.rel()).entrySet()));
+      if (!joins) {
+        cur = new ArrayList<>();
+        out.add(cur);
+      }
+      cur.add(f);
+    }
+    return out;
+  }
+
+  /** Fills the stage with the rows of several CSV files of the same columns in one read; per file {rows loaded, bad rows}. */
+  private Map<String, long[]> fillCsvGroup(Duck duck, List<Found> group, String stage, Map<String, String> colMap,
+                                         Map<String, ColumnType> types, Map<String, String> declared, List<Dead> dead) {
+    List<String> cols = new ArrayList<>(colMap.keySet());
+    List<String> q = new ArrayList<>();
+    for (String c : cols) q.add(quote(colMap.get(c)));
+    q.add(quote(FILE_COLUMN));
+    String src = "__weir_source_file";
+    StringBuilder paths = new StringBuilder("[");
+    StringBuilder rel = new StringBuilder("case ").append(quote(src));
+    Map<String, String> relOf = new LinkedHashMap<>();
+    for (Found f : group) {
+      String abs = f.abs().toString();
+      if (paths.length() > 1) paths.append(", ");
+      paths.append(lit(abs));
+      rel.append(" when ").append(lit(abs)).append(" then ").append(lit(f.rel()));
+      relOf.put(abs, f.rel());
+    }
+    paths.append(']');
+    rel.append(" end");
+    Map<String, long[]> out = new LinkedHashMap<>();
+    for (Found f : group) out.put(f.rel(), new long[2]);
+    try {
+      duck.exec("drop table if exists temp.main.weir_rejects");
+      duck.exec("drop table if exists temp.main.weir_reject_scans");
+      StringBuilder sel = new StringBuilder("select ");
+      for (String c : cols) sel.append(quote(c)).append(", ");
+      sel.append(rel).append(" from ").append(reader(paths.toString(), group.get(0), "csv", declared, types, false, src));
+      duck.exec("insert into " + stage + " (" + String.join(", ", q) + ") " + sel);
+      StringBuilder in = new StringBuilder();
+      for (Found f : group) in.append(in.length() == 0 ? "" : ", ").append(lit(f.rel()));
+      for (List<Object> r : duck.rows("select " + quote(FILE_COLUMN) + ", count(*) from " + stage + " where " + quote(FILE_COLUMN)
+          + " in (" + in + ") group by 1")) {
+        long[] c = out.get(String.valueOf(r.get(0)));
+        if (c != null) c[0] = ((Number) r.get(1)).longValue();
+      }
+      String lastKey = null;
+      for (List<Object> r : duck.rows("select s.file_path, r.line, r.csv_line, r.error_message from temp.main.weir_rejects r"
+          + " join temp.main.weir_reject_scans s on r.scan_id = s.scan_id and r.file_id = s.file_id order by s.file_path, r.line, r.column_idx")) {
+        String file = relOf.getOrDefault(String.valueOf(r.get(0)), String.valueOf(r.get(0)));
+        long ln = ((Number) r.get(1)).longValue();
+        String key = file + ":" + ln;
+        if (key.equals(lastKey)) continue;
+        lastKey = key;
+        long[] c = out.get(file);
+        if (c != null) c[1]++;
+        if (dead.size() < MAX_KEPT) dead.add(new Dead(file, ln, String.valueOf(r.get(2)), String.valueOf(r.get(3))));
+      }
+      return out;
+    } catch (RuntimeException e) {
+      throw WeirException.runtime("Reading " + group.size() + " files from " + group.get(0).rel() + " to " + group.get(group.size() - 1).rel()
+          + " (csv) failed (" + file + ":" + line + "): " + firstLine(e.getMessage()), e);
     }
   }
 
@@ -582,7 +677,7 @@ final class FileLoad {
    * Prints a progress line every {@link #progressSeconds} while one large file loads: the statement's progress as DuckDB
    * reports it, the bytes of the ingestion done so far, and the ETA over all its files. Stops when closed.
    */
-  private AutoCloseable fileProgress(Duck duck, String desc, Found f, int done, int files, long bytesBefore, long bytesTotal, long t0) {
+  private AutoCloseable fileProgress(Duck duck, String desc, String label, long size, long bytesBefore, long bytesTotal, long t0) {
     java.util.concurrent.ScheduledExecutorService ex = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "weir-ingest-progress");
       t.setDaemon(true);
@@ -592,10 +687,10 @@ final class FileLoad {
     ex.scheduleWithFixedDelay(() -> {
       double pct = duck.progress();
       if (pct < 0) return;
-      long bytesDone = bytesBefore + Math.round(f.size() * pct / 100);
+      long bytesDone = bytesBefore + Math.round(size * pct / 100);
       double secs = (System.nanoTime() - t0) / 1e9;
-      console.info(String.format(Locale.ROOT, "  ingesting %s: file %d of %d (%s) %.0f%%, %,d of %,d MB, ETA %ds", desc, done + 1, files,
-          f.rel(), pct, bytesDone >> 20, bytesTotal >> 20, Math.round(secs * (bytesTotal - bytesDone) / Math.max(bytesDone, 1))));
+      console.info(String.format(Locale.ROOT, "  ingesting %s: %s %.0f%%, %,d of %,d MB, ETA %ds", desc, label,
+          pct, bytesDone >> 20, bytesTotal >> 20, Math.round(secs * (bytesTotal - bytesDone) / Math.max(bytesDone, 1))));
     }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     return ex::shutdownNow;
   }

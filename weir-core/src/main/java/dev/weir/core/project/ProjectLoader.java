@@ -470,7 +470,7 @@ public final class ProjectLoader {
     Resolution resolution = new Resolution(byId, sources, disabled);
     resolution.restrictedPackages = restricted;
     for (Node n : byId.values()) resolution.link(n);
-    phase("link");
+    phase("refs and sources");
     // Unit tests (need their models' refs and sources).
     for (Node u : UnitTestSpecs.build(pkg, props.unitTests, byId, fixtures())) {
       if (byId.putIfAbsent(u.uniqueId, u) != null) {
@@ -478,18 +478,18 @@ public final class ProjectLoader {
       }
     }
 
-    phase("unit");
+    phase("unit tests");
     // depends_on.macros: what each macro and node calls (dispatch included), for state:modified.macros.
     MacroDeps macroDeps = new MacroDeps(macros.defs(), pkg, settings.dispatch());
     for (MacroDef d : macros.defs().values()) {
       if (!MacroRegistry.INTERNAL.equals(d.packageName())) d.dependsOnMacros().addAll(macroDeps.calls(d.macroSql(), d.packageName(), d.uniqueId()));
     }
-    phase("macro-macros");
+    phase("macros' macro calls");
     for (Node n : byId.values()) {
       if (n.rawCode != null && n.resourceType != ResourceType.SEED) n.dependsOnMacros.addAll(macroDeps.calls(n.rawCode, n.packageName, null));
     }
 
-    phase("refs");
+    phase("nodes' macro calls");
     warnUnusedConfigPaths(nodes);
 
     Project project = new Project(root, pkg, settings.version(), req.target().profileName(), settings,
