@@ -78,7 +78,8 @@ public final class IngestionHandler implements NodeHandler {
         results.add(load.load((String) spec.get("source_table"), (String) spec.get("query"), String.valueOf(spec.get("table"))));
       }
     } catch (SQLException e) {
-      throw WeirException.runtime("Ingestion " + node.uniqueId + " failed (" + file + ":" + line + "): "
+      // the same words as a failure while rows stream (RowStream): where it failed does not change what the user sees
+      throw WeirException.runtime("Reading " + Secrets.mask(db.url) + " failed (" + file + ":" + line + "): "
           + Secrets.mask(String.valueOf(e.getMessage())), null);
     }
     return outcome(results);
