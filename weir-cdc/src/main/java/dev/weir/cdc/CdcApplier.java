@@ -156,12 +156,17 @@ final class CdcApplier {
    * Applies {@code changes} (in source order) and stores {@code offsetKey}/{@code offsetValue} (the
    * engine's offset after the batch's last record) in one transaction.
    */
+  /** Whether the warehouse holds this change already (its position is not above the stored one): it is skipped. */
+  boolean alreadyApplied(Change c) {
+    return !c.snapshot() && stored != null && c.position().compareTo(stored) <= 0;
+  }
+
   Applied apply(List<Change> changes, String offsetKey, String offsetValue, Position last, long lastTsMs) {
     long t0 = System.nanoTime();
     List<Change> todo = new ArrayList<>(changes.size());
     int skipped = 0;
     for (Change c : changes) {
-      if (!c.snapshot() && stored != null && c.position().compareTo(stored) <= 0) {
+      if (alreadyApplied(c)) {
         skipped++;
         continue;
       }

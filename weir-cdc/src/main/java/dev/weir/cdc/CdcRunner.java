@@ -273,6 +273,8 @@ public final class CdcRunner {
     volatile boolean engineDone;
     volatile long lastChangeNanos = System.nanoTime();
     CdcApplier applier;
+    /** Publishes the change events to Kafka ({@code publish:}), or null. */
+    CdcPublisher publisher;
     volatile long batch;
     /** Binlog sources: the transaction whose changes are being delivered, and how many of them came so far. */
     long binlogTxInHand = Long.MIN_VALUE;
@@ -292,7 +294,8 @@ public final class CdcRunner {
     public void run() {
       long t0 = System.nanoTime();
       lastChangeNanos = t0;
-      try (Session s = engine.openSession()) {
+      try (Session s = engine.openSession(); CdcPublisher pub = spec.publish() == null ? null : new CdcPublisher(spec)) {
+        publisher = pub;
         applier = new CdcApplier(spec, engine, s);
         CdcApplier.Stored stored = applier.setup();
         if (spec.binlog()) {
@@ -371,6 +374,7 @@ public final class CdcRunner {
       try {
         if (closing || failure != null) throw new InterruptedException("CDC source '" + spec.name() + "' is stopping");
         List<CdcApplier.Change> list = new ArrayList<>(records.size());
+        List<SourceRecord> listRecords = new ArrayList<>(records.size());
         SourceRecord lastRecord = null;
         CdcApplier.Position lastPos = null;
         long lastTs = 0;
@@ -425,6 +429,7 @@ public final class CdcRunner {
           org.apache.kafka.connect.data.Schema imageSchema = imageField == null ? null : imageField.schema();
           long ts = source.get("ts_ms") instanceof Number n ? n.longValue() : 0;
           list.add(new CdcApplier.Change(table, op.charAt(0), r.keySchema(), imageSchema, image, pos, txId, ts, snapshot));
+          listRecords.add(r);
           lastPos = pos;
           lastTs = ts;
         }
@@ -435,6 +440,17 @@ public final class CdcRunner {
               StandardCharsets.UTF_8);
           value = new String(valueConverter.fromConnectData(spec.name(), null, restartOffset(spec, lastRecord.sourceOffset())),
               StandardCharsets.UTF_8);
+        }
+        if (publisher != null) {
+          // to Kafka first, acknowledged, then the warehouse: what the warehouse has, Kafka has (at least once)
+          List<String> tables = new ArrayList<>();
+          List<SourceRecord> toSend = new ArrayList<>();
+          for (int i = 0; i < list.size(); i++) {
+            if (applier.alreadyApplied(list.get(i))) continue;
+            tables.add(list.get(i).table());
+            toSend.add(listRecords.get(i));
+          }
+          publisher.publish(tables, toSend);
         }
         lastChangeNanos = System.nanoTime();
         CdcApplier.Applied a;

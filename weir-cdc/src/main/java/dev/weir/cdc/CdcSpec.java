@@ -27,11 +27,18 @@ import java.util.regex.Pattern;
  * @param publication  the publication (postgres; null for binlog sources)
  * @param maxBatch     at most this many changes per warehouse transaction
  * @param serverId     binlog sources: the replica id Debezium registers with (unique among the server's replicas); 0 for postgres
+ * @param publish      also publish each change event to Kafka, or null
  */
 public record CdcSpec(String name, String file, int line, String connector, String host, int port, String database,
                       String user, String password, List<String> tables, Pattern tablePattern, String targetSchema,
                       Snapshot snapshot, boolean softDelete, boolean history, String slot, String publication, int maxBatch,
-                      long serverId) {
+                      long serverId, Publish publish) {
+
+  /**
+   * Change events also published to Kafka: one topic per table, {@code <topicPrefix>.<schema>.<table>}, the
+   * event as Debezium's JSON envelope (op, before, after, source position) keyed by the primary key.
+   */
+  public record Publish(String bootstrapServers, String topicPrefix, java.util.Map<String, String> properties) {}
 
   /** When the tables are read whole. */
   public enum Snapshot { INITIAL, NEVER }

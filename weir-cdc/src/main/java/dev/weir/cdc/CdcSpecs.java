@@ -28,7 +28,8 @@ public final class CdcSpecs {
 
   private static final Set<String> KEYS = Set.of("name", "description", "connector", "host", "port", "database", "user",
       "password", "tables", "table_pattern", "target_schema", "snapshot", "soft_delete", "history", "slot", "publication",
-      "max_batch", "server_id");
+      "max_batch", "server_id", "publish");
+  private static final Set<String> PUBLISH_KEYS = Set.of("bootstrap_servers", "topic_prefix", "properties");
   private static final List<String> CONNECTORS = List.of("postgres", "mysql", "mariadb");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
@@ -200,8 +201,29 @@ public final class CdcSpecs {
         serverId = l;
       }
     }
+    CdcSpec.Publish publish = null;
+    if (m.get("publish") != null) {
+      if (!(m.get("publish") instanceof Yaml.YMap p)) {
+        throw WeirException.project(file, m.lineOf("publish"), "'publish' must be a mapping: {bootstrap_servers: ..., topic_prefix: ...}");
+      }
+      for (String key : p.keySet()) {
+        if (!PUBLISH_KEYS.contains(key)) throw WeirException.project(file, p.lineOf(key), "Unknown key '" + key + "' in publish." + Suggest.didYouMean(key, PUBLISH_KEYS));
+      }
+      if (p.get("bootstrap_servers") == null) throw WeirException.project(file, p.line, "'publish' needs 'bootstrap_servers' (host:port of the Kafka brokers)");
+      String prefix = p.get("topic_prefix") == null ? name : value(p, "topic_prefix", file, env, false);
+      if (!prefix.matches("[A-Za-z0-9._-]+")) throw WeirException.project(file, p.lineOf("topic_prefix"), "topic_prefix '" + prefix + "' may hold letters, digits, '.', '_' and '-'");
+      Map<String, String> props = new java.util.LinkedHashMap<>();
+      if (p.get("properties") != null) {
+        if (!(p.get("properties") instanceof Yaml.YMap pm)) throw WeirException.project(file, p.lineOf("properties"), "'properties' must be a mapping of Kafka producer settings");
+        for (String k : pm.keySet()) {
+          boolean secret = k.toLowerCase(Locale.ROOT).contains("password") || k.toLowerCase(Locale.ROOT).contains("jaas");
+          props.put(k, value(pm, k, file, env, secret));
+        }
+      }
+      publish = new CdcSpec.Publish(value(p, "bootstrap_servers", file, env, false), prefix, props);
+    }
     return new CdcSpec(name, file, m.line, connector, host, port, database, user, password, List.copyOf(tables), pattern,
-        targetSchema, snapshot, softDelete, history, slot, publication, maxBatch, serverId);
+        targetSchema, snapshot, softDelete, history, slot, publication, maxBatch, serverId, publish);
   }
 
   /**

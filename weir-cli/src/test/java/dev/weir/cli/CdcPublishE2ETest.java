@@ -1,0 +1,107 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weir.cdc.CdcSource;
+import dev.weir.stream.KafkaBroker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code publish:} on a CDC source: every change event also goes to a Kafka topic per table (Debezium's JSON
+ * envelope, keyed by the primary key), acknowledged before the warehouse commits; real Postgres, real broker.
+ */
+class CdcPublishE2ETest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void changeEventsArePublishedPerTableBeforeTheWarehouseCommits(@TempDir Path dir) throws Exception {
+    try (CdcSource src = CdcSource.start(dir.resolve("pg")); KafkaBroker broker = KafkaBroker.start(dir.resolve("kafka"))) {
+      src.sql("create table public.items (id int primary key, name text, qty int)", "alter table public.items replica identity full",
+          "insert into public.items values (1, 'a', 10), (2, 'b', 20)");
+      TestProject p = TestProject.create(dir.resolve("project"), "cdcpub", "");
+      p.env.put("PGPW", "x");
+      p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+      p.file("cdc/shop.yml", """
+          name: shop
+          host: localhost
+          port: %d
+          database: postgres
+          user: postgres
+          password: "{{ env_var('PGPW') }}"
+          tables: [public.items]
+          publish:
+            bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"
+            topic_prefix: shop_events
+          """.formatted(src.port()));
+      p.run("cdc", "run", "--until-caught-up").ok();
+      src.sql("insert into public.items values (3, 'c', 30)", "update public.items set qty = 11 where id = 1",
+          "delete from public.items where id = 2");
+      p.run("cdc", "run", "--until-caught-up").ok();
+      // the warehouse has the changes ...
+      assertThat(p.rows("select id, name, qty from raw_shop.items order by id")).containsExactly("1|a|11", "3|c|30");
+      // ... and the topic has every event, in source order, keyed by the primary key
+      List<ConsumerRecord<byte[], byte[]>> events = readAll(broker.bootstrapServers(), "shop_events.public.items");
+      List<String> seen = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> r : events) {
+        JsonNode v = JSON.readTree(r.value());
+        JsonNode k = JSON.readTree(r.key());
+        JsonNode row = v.get("op").asText().equals("d") ? v.get("before") : v.get("after");
+        seen.add(v.get("op").asText() + " " + k.get("id").asInt() + " " + row.get("qty").asInt());
+        assertThat(v.at("/source/table").asText()).isEqualTo("items");
+      }
+      assertThat(seen).containsExactly("r 1 10", "r 2 20", "c 3 30", "u 1 11", "d 2 20");
+
+      // a restart with nothing new publishes nothing again
+      p.run("cdc", "run", "--until-caught-up").ok();
+      assertThat(readAll(broker.bootstrapServers(), "shop_events.public.items")).hasSize(5);
+
+      // Kafka unreachable: the source stops naming the broker, and the warehouse is not ahead of Kafka
+      p.env.put("KAFKA_BOOTSTRAP", "localhost:1");
+      p.file("cdc/shop.yml", p.read("cdc/shop.yml").replace("topic_prefix: shop_events", "topic_prefix: shop_events\n  properties: {max.block.ms: 3000, request.timeout.ms: 3000, delivery.timeout.ms: 5000, default.api.timeout.ms: 4000}"));
+      src.sql("insert into public.items values (4, 'd', 40)");
+      TestProject.Result down = p.run("cdc", "run", "--until-caught-up");
+      assertThat(down.exitCode()).as(down.toString()).isNotZero();
+      assertThat(down.out() + down.err()).contains("localhost:1");
+      assertThat(p.rows("select count(*) from raw_shop.items where id = 4")).containsExactly("0");
+      // back up: the change arrives in both
+      p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+      p.run("cdc", "run", "--until-caught-up").ok();
+      assertThat(p.rows("select count(*) from raw_shop.items where id = 4")).containsExactly("1");
+      assertThat(readAll(broker.bootstrapServers(), "shop_events.public.items")).hasSize(6);
+      src.dropSlot("weir_shop", "weir_shop");
+    }
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(pi -> parts.add(new TopicPartition(topic, pi.partition())));
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      var end = c.endOffsets(parts);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline && parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) out.add(r);
+      }
+    }
+    return out;
+  }
+}
