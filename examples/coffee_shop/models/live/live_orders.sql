@@ -1,5 +1,3 @@
-{{ config(enabled=var('live')) }}
-
 -- Each order's latest state from the till events (Kafka), priced with the current menu and
 -- tagged with the customer's loyalty tier (both captured from the shop database).
 with ranked as (

@@ -1,5 +1,3 @@
-{{ config(enabled=var('live')) }}
-
 -- Every price a product has had, with the time span it was on the menu (from the CDC history:
 -- _weir_valid_to is null for the current price; a deleted product's last row has op 'd').
 select

@@ -1,5 +1,3 @@
-{{ config(enabled=var('live')) }}
-
 -- Completed orders and their revenue per loyalty tier, from the live orders.
 select
     loyalty_tier,

@@ -240,13 +240,18 @@ public final class IngestionSpecs {
       throw WeirException.project(file, line, "Ingestion '" + ing + "' defines source('" + ing + "', '" + name
           + "'), which a 'sources:' entry declares too; remove one of them");
     }
-    Node s = new Node(sid, ResourceType.SOURCE, pkg, name);
+    return source(pkg, ing, name, n, file, str(e.get("description"), ""), line);
+  }
+
+  /** The source node of table {@code name} loaded by ingestion node {@code n} of ingestion {@code ing}. */
+  static Node source(String pkg, String ing, String name, Node n, String file, String sourceDescription, int line) {
+    Node s = new Node("source." + pkg + "." + ing + "." + name, ResourceType.SOURCE, pkg, name);
     s.sourceName = ing;
     s.originalFilePath = file;
     s.path = file;
     s.fqn = List.of(pkg, ing, name);
     s.description = n.description;
-    s.sourceDescription = str(e.get("description"), "");
+    s.sourceDescription = sourceDescription;
     s.loader = "weir";
     s.identifier = name;
     s.schema = n.schema;

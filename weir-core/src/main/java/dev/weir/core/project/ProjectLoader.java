@@ -1131,23 +1131,10 @@ public final class ProjectLoader {
         String pattern = String.valueOf(spec.get("pattern"));
         String namePart = pattern.substring(pattern.lastIndexOf('.') + 1);
         if (!likeMatches(namePart, table)) continue;
-        Node src = new Node("source." + ing.packageName + "." + sourceName + "." + table, ResourceType.SOURCE, ing.packageName, table);
-        src.sourceName = sourceName;
-        src.originalFilePath = ing.originalFilePath;
-        src.path = ing.path;
-        src.fqn = List.of(ing.packageName, sourceName, table);
-        src.description = "";
-        src.sourceDescription = "";
-        src.loader = "weir";
-        src.identifier = table;
-        src.schema = ing.schema;
-        src.database = ing.database;
-        src.tags.addAll(ing.tags);
-        src.meta.putAll(ing.meta);
-        src.extra.put("source_yaml_line", ing.extra.get("yaml_line"));
+        Node src = IngestionSpecs.source(ing.packageName, sourceName, table, ing, ing.originalFilePath, "",
+            ing.extra.get("yaml_line") instanceof Integer l ? l : 0);
         src.extra.put("weir_pattern", pattern);
         src.relationName = req.dialect().render(Relation.of(src.database, src.schema, src.identifier));
-        src.dependsOnNodes.add(ing.uniqueId);
         sources.put(src.uniqueId, src);
         sourceIndex.put(sourceName + "." + table, src);
         return src;
