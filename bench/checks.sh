@@ -21,7 +21,7 @@ Usage: bench/checks.sh [options]
                 the 14 columns (one_scan.sql). DuckDB: bench/.venv's Python duckdb (the engine
                 version of Weir's JDBC driver), connect + query + close timed in-process.
                 Postgres: hyperfine of `psql -X -f one_scan.sql` (psql start and connect incl.).
-     fused      hyperfine of `weir test` (WEIR_SKIP_BUILD=1); also the runner's elapsed_time
+     fused      hyperfine of `weir test --fusion` (WEIR_SKIP_BUILD=1); also the runner's elapsed_time
                 of each run from target/run_results.json (hyperfine --prepare harvests it)
      no-fusion  the same with `weir test --no-fusion`: each check its own query, as dbt and
                 Great Expectations run them; same threads (profile: 2)
@@ -231,7 +231,7 @@ bench_engine() {
     psql -X -q -c "alter system set log_min_duration_statement = 0" -c "select pg_reload_conf()" >/dev/null
     mark="$(wc -c <"$PG_ROOT/server.log")"
   fi
-  (cd "$D" && weir_probe "$p-fused-check.log" test --project-dir "$D" --target "$e") \
+  (cd "$D" && weir_probe "$p-fused-check.log" test --project-dir "$D" --target "$e" --fusion) \
     || die "[$e] weir test failed (log: $p-fused-check.log)"
   if [[ $e == postgres ]]; then
     psql -X -q -c "alter system reset log_min_duration_statement" -c "select pg_reload_conf()" >/dev/null
@@ -259,7 +259,7 @@ bench_engine() {
 
   local mode flag
   for mode in fused unfused; do
-    flag=""; [[ $mode == unfused ]] && flag=" --no-fusion"
+    flag=" --fusion"; [[ $mode == unfused ]] && flag=" --no-fusion"   # explicit: the default differs per engine
     note_load "$e:$mode"
     rm -f "$D/target/run_results.json"
     hf "weir test$flag ($e)" "$p-$mode.json" --warmup "$WARMUP" --runs "$RUNS" \

@@ -20,11 +20,10 @@ final class BuildCommand extends NodeCommand {
 
   @Override boolean storeFailures() { return storeFailuresFlag; }
 
-  @picocli.CommandLine.Option(names = "--no-fusion",
-      description = "Run each check as its own query instead of one scan per relation (for comparison and debugging).")
-  boolean noFusion;
+  @picocli.CommandLine.Mixin
+  Common.FusionFlags fusion;
 
-  @Override boolean checkFusion() { return !noFusion; }
+  @Override Boolean checkFusion() { return fusion.choice(); }
 
   @picocli.CommandLine.Option(names = "--check-source-freshness",
       description = "First check the freshness of the sources the selected nodes depend on; skip what depends on a source in error.")

@@ -127,6 +127,25 @@ public final class Common {
     }
   }
 
+  /**
+   * --fusion / --no-fusion (test, build): whether the checks on one relation are decided by one scan. Neither: the
+   * engine's default (one scan on Postgres, where every query scans; one query per check on DuckDB, where the
+   * separate queries read statistics and measured faster — docs/benchmarks.md "Data-quality checks").
+   */
+  public static final class FusionFlags {
+    @Option(names = "--fusion", description = "Decide the checks on one relation in one scan (the default on Postgres).")
+    boolean fusion;
+
+    @Option(names = "--no-fusion", description = "Run each check as its own query (the default on DuckDB).")
+    boolean noFusion;
+
+    /** True, false, or null for the engine's default. */
+    Boolean choice() {
+      if (fusion && noFusion) throw WeirException.usage("--fusion and --no-fusion contradict each other: give one");
+      return fusion ? Boolean.TRUE : noFusion ? Boolean.FALSE : null;
+    }
+  }
+
   /** dbt's --event-time-start / --event-time-end (run, build): the window microbatch models build. */
   public static final class EventTimeFlags {
     @Option(names = "--event-time-start", description = "Microbatch models build batches from this time on (UTC, e.g. 2024-01-01 or '2024-01-01 10:00:00'); needs --event-time-end.")

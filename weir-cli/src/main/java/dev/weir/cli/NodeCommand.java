@@ -28,8 +28,8 @@ abstract class NodeCommand extends WeirCommand {
   /** dbt's --store-failures (test and build declare the flag). */
   boolean storeFailures() { return false; }
 
-  /** Checks on one relation in one scan (test and build declare --no-fusion). */
-  boolean checkFusion() { return true; }
+  /** Checks on one relation in one scan: true, false, or null for the engine's default (test and build declare the flags). */
+  Boolean checkFusion() { return null; }
 
   @Override
   int execute(Workspace ws) {

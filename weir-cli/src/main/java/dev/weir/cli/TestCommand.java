@@ -11,11 +11,10 @@ final class TestCommand extends NodeCommand {
 
   @Override boolean storeFailures() { return storeFailuresFlag; }
 
-  @picocli.CommandLine.Option(names = "--no-fusion",
-      description = "Run each check as its own query instead of one scan per relation (for comparison and debugging).")
-  boolean noFusion;
+  @picocli.CommandLine.Mixin
+  Common.FusionFlags fusion;
 
-  @Override boolean checkFusion() { return !noFusion; }
+  @Override Boolean checkFusion() { return fusion.choice(); }
 
   @Override String commandName() { return "test"; }
 

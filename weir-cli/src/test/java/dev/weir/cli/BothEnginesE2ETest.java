@@ -70,7 +70,7 @@ class BothEnginesE2ETest {
     p.run("run").ok();
     p.run("test", "--no-fusion").exits(1);
     var alone = ChecksFusionE2ETest.outcomes(p.p);
-    p.run("test").exits(1);
+    p.run("test", "--fusion").exits(1);
     var fused = ChecksFusionE2ETest.outcomes(p.p);
     assertThat(fused).isEqualTo(alone).containsEntry("unique_orders_id", "fail 1").containsEntry("amount_mostly_ok", "pass 0")
         .containsEntry("known_customer_early", "pass 0").containsEntry("email_has_at", "fail 1");

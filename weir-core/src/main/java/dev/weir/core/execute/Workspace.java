@@ -81,12 +81,20 @@ public final class Workspace implements AutoCloseable {
     flags.put("STORE_FAILURES", on); // flags.STORE_FAILURES and should_store_failures() in Jinja
   }
 
-  private volatile boolean checkFusion = true;
+  private volatile Boolean checkFusion;
 
-  /** Whether checks on one relation are computed in one scan (on unless {@code --no-fusion}). */
-  public boolean checkFusion() { return checkFusion; }
+  /**
+   * Whether checks on one relation are decided by one scan: {@code --fusion} / {@code --no-fusion}, else the engine's
+   * default — on for Postgres (every query scans the table), off for DuckDB, where one query per check reads row-group
+   * statistics for null and range checks and measured ~25 % faster than the fused scan on the checks benchmark.
+   */
+  public boolean checkFusion() {
+    Boolean c = checkFusion;
+    return c != null ? c : !"duckdb".equals(target().type());
+  }
 
-  public void setCheckFusion(boolean on) { this.checkFusion = on; }
+  /** True, false, or null for the engine's default. */
+  public void setCheckFusion(Boolean on) { this.checkFusion = on; }
 
   private final java.util.Map<String, dev.weir.core.engine.QueryResult> failingSamples = new java.util.concurrent.ConcurrentHashMap<>();
 
