@@ -121,7 +121,7 @@ class AlertsE2ETest {
               shell: "echo about to fail; exit 7"
           """.formatted(start, start));
       Path out = tmp.resolve("scheduler.out");
-      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), TestProject.childTmp(tmp), "-Xmx256m",
           "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.weir.cli.Main", "scheduler", "--project-dir",
           tmp.toString()).redirectErrorStream(true).redirectOutput(out.toFile()).directory(tmp.toFile());
       pb.environment().put("OPS_HOOK", "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/" + TOKEN);

@@ -61,6 +61,7 @@ class BadInputProcessE2ETest {
   private Child start(BadInputProject p, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add(TestProject.childTmp(p.dir));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("dev.weir.cli.Main");

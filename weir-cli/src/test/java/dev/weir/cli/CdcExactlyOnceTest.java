@@ -285,6 +285,7 @@ class CdcExactlyOnceTest {
   private static Process command(TestProject p, Path log, String fault, String... args) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add(TestProject.childTmp(p.dir));
     cmd.add("-Xmx512m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");

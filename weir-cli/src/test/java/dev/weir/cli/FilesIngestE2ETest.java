@@ -510,7 +510,8 @@ class FilesIngestE2ETest {
       cp.add(e);
     }
     for (String orcLib : new String[] {libOrc.toString(), dir.resolve("nowhere").toString()}) {
-      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dweir.orc.lib=" + orcLib,
+      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), TestProject.childTmp(dir),
+          "-Dweir.orc.lib=" + orcLib,
           "-cp", String.join(java.io.File.pathSeparator, cp), Main.class.getName(), "ingest", "--full-refresh", "--project-dir", dir.toString())
           .redirectErrorStream(true);
       pb.environment().putAll(p.env);

@@ -426,7 +426,7 @@ class IngestE2ETest {
         """.formatted(pgConn(s)));
     p.run("ingest").ok();
     pgExec("set search_path = " + s, "truncate big", "insert into big select g, 'v' || g, g * 0.5 from generate_series(1, 1500000) g");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), TestProject.childTmp(p.dir), "-cp",
         System.getProperty("java.class.path"), "dev.weir.cli.Main", "ingest", "--project-dir", p.dir.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().clear();
@@ -475,7 +475,7 @@ class IngestE2ETest {
             tables:
               - name: wide
         """.formatted(pgConn(s)));
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp",
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), TestProject.childTmp(p.dir), "-Xmx64m", "-cp",
         System.getProperty("java.class.path"), "dev.weir.cli.Main", "ingest", "--project-dir", p.dir.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().clear();

@@ -74,7 +74,7 @@ class SchedulerE2ETest {
 
   private Child scheduler(Map<String, String> env, String... extra) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.weir.cli.Main",
+        TestProject.childTmp(dir), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.weir.cli.Main",
         "scheduler", "--project-dir", dir.toString(), "--lease-ttl", "2s", "--reload-interval", "500ms"));
     cmd.addAll(List.of(extra));
     Path log = Files.createTempFile(dir, "scheduler-", ".out");

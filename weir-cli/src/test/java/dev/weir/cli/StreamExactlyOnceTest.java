@@ -111,6 +111,7 @@ class StreamExactlyOnceTest {
   private static Process start(TestProject p, Path log, String fault) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add(TestProject.childTmp(p.dir));
     cmd.add("-Xmx768m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1"); // short-lived children: C1 only starts faster and leaves the cores to the others

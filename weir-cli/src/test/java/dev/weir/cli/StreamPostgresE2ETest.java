@@ -38,7 +38,7 @@ class StreamPostgresE2ETest {
   record Child(Process process, StringBuffer out) {}
 
   static Child start(EngineProject p, String instance) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), TestProject.childTmp(p.dir()), "-Xmx256m",
         "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.weir.cli.Main", "stream", "run",
         "--project-dir", p.dir().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

@@ -134,6 +134,21 @@ final class TestProject {
     return sb.toString();
   }
 
+  /**
+   * {@code -Djava.io.tmpdir=...} for a child JVM: a folder inside {@code dir} (a test's temporary folder). DuckDB's
+   * JDBC driver copies its 70 MB native library into the temp folder at every start and only a clean exit deletes
+   * it; children the tests kill would otherwise leave one copy each in /tmp.
+   */
+  static String childTmp(Path dir) {
+    Path t = dir.resolve(".jvm-tmp");
+    try {
+      Files.createDirectories(t);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return "-Djava.io.tmpdir=" + t;
+  }
+
   /** Runs {@code weir <args> --project-dir <dir>}. */
   Result run(String... args) {
     List<String> all = new ArrayList<>(List.of(args));

@@ -43,9 +43,13 @@ final class TestSupport {
     final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
     Child(Class<?> main, String... args) throws IOException {
-      List<String> cmd = new java.util.ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), main.getName()));
+      List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      if (args.length > 0 && java.nio.file.Files.isDirectory(Path.of(args[0]))) {
+        // the driver copies its native library to the temp folder at each start; a killed child would leave it in /tmp
+        Path tmp = java.nio.file.Files.createDirectories(Path.of(args[0]).resolve(".jvm-tmp"));
+        cmd.add("-Djava.io.tmpdir=" + tmp);
+      }
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
       cmd.addAll(List.of(args));
       process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       Thread t = new Thread(() -> {
