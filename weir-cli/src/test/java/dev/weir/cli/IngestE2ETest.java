@@ -355,6 +355,47 @@ class IngestE2ETest {
     assertThat(p.run("parse").exits(2).toString()).contains("'app.users' which was not found");
   }
 
+  /** A driver Weir does not bundle (H2, on the class path as WEIR_CLASSPATH puts it for the launcher): the generic JDBC path. */
+  @Test
+  void anyJdbcDriverOnTheClassPathIsASource(@TempDir Path dir) throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("h2/shop") + ";MODE=Regular";
+    try (Connection c = DriverManager.getConnection(url, "sa", "pw"); Statement st = c.createStatement()) {
+      st.execute("create table orders (id int primary key, customer varchar(20), amount decimal(10,2), updated_at timestamp)");
+      st.execute("insert into orders values (1, 'ann', 10.50, timestamp '2024-01-01 10:00:00'), (2, 'bob', 20.00, timestamp '2024-01-01 11:00:00')");
+      st.execute("create table audit_x (id int primary key, what varchar(10))");
+      st.execute("insert into audit_x values (1, 'a')");
+    }
+    TestProject p = project(dir.resolve("proj"), """
+        ingestions:
+          - name: h2shop
+            connection:
+              url: "%s"
+              user: sa
+              password: "{{ env_var('H2_PASSWORD') }}"
+            schema: raw_h2
+            tables:
+              - name: orders
+                source_table: PUBLIC.ORDERS
+                mode: incremental
+                cursor: UPDATED_AT
+              - pattern: "PUBLIC.AUDIT%%"
+        """.formatted(url));
+    p.env.put("H2_PASSWORD", "pw");
+    p.run("ingest").ok();
+    assertThat(p.rows("select \"ID\", \"CUSTOMER\", \"AMOUNT\" from raw_h2.orders order by 1")).containsExactly("1|ann|10.50", "2|bob|20.00");
+    assertThat(p.rows("select count(*) from raw_h2.\"AUDIT_X\"")).containsExactly("1");
+    try (Connection c = DriverManager.getConnection(url, "sa", "pw"); Statement st = c.createStatement()) {
+      st.execute("update orders set amount = 11.00, updated_at = timestamp '2024-01-01 12:00:00' where id = 1");
+      st.execute("insert into orders values (3, 'cy', 5.00, timestamp '2024-01-01 13:00:00')");
+    }
+    p.run("ingest", "-s", "h2shop.orders").ok();
+    assertThat(p.rows("select \"ID\", \"AMOUNT\" from raw_h2.orders order by 1")).containsExactly("1|11.00", "2|20.00", "3|5.00");
+    assertThat(result(p, "ingestion.ing.h2shop.orders").at("/adapter_response/rows_affected").asLong()).isEqualTo(2);
+    // a driver that is not there: say which and how to add it
+    p.file("models/ingest.yml", p.read("models/ingest.yml").replace("jdbc:h2:", "jdbc:nosuchdb:"));
+    assertThat(p.run("ingest").exits(1).toString()).contains("No JDBC driver for 'nosuchdb' URLs (models/ingest.yml:").contains("WEIR_CLASSPATH");
+  }
+
   @Test
   void aLiteralPasswordIsRefusedWithFileAndLine(@TempDir Path dir) {
     TestProject p = project(dir, """

@@ -92,6 +92,12 @@ final class SourceDb {
       }
       return c;
     } catch (SQLException e) {
+      if (String.valueOf(e.getMessage()).startsWith("No suitable driver")) {
+        String scheme = url.split(":").length > 1 ? url.split(":")[1] : url;
+        throw WeirException.runtime("No JDBC driver for '" + scheme + "' URLs (" + file + ":" + line + "): Weir bundles the"
+            + " postgresql, mariadb/mysql and sqlite drivers; put another driver's jar on WEIR_CLASSPATH"
+            + " (WEIR_CLASSPATH=/path/driver.jar ./weir ...)", null);
+      }
       throw WeirException.runtime("Cannot connect to " + Secrets.mask(url) + " (" + file + ":" + line + "): "
           + Secrets.mask(String.valueOf(e.getMessage())), null);
     }
