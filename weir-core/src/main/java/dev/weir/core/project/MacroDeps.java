@@ -118,18 +118,18 @@ final class MacroDeps {
       }
       int e1 = i + 1;
       while (e1 < to && isPart(code.charAt(e1))) e1++;
-      String first = code.substring(i, e1);
-      String second = null;
+      int s2 = -1;
       int j = e1;
       if (j + 1 < to && code.charAt(j) == '.' && isStart(code.charAt(j + 1))) {
+        s2 = j + 1;
         int e2 = j + 2;
         while (e2 < to && isPart(code.charAt(e2))) e2++;
-        second = code.substring(j + 1, e2);
         j = e2;
       }
       int k = j;
       while (k < to && Character.isWhitespace(code.charAt(k))) k++;
-      if (k < to && code.charAt(k) == '(') addCall(first, second, pkg, out);
+      // names only for calls: most identifiers in tags are not followed by '('
+      if (k < to && code.charAt(k) == '(') addCall(code.substring(i, e1), s2 < 0 ? null : code.substring(s2, j), pkg, out);
       i = j;
     }
   }
