@@ -326,6 +326,19 @@ public final class StreamRunner {
       while (!inFlight.isEmpty()) finish();
     }
 
+    /**
+     * {@link #finishAll} inside a rebalance callback: Kafka wraps what a callback throws ("User rebalance callback
+     * throws an error"), so a batch's failure is recorded as the stream's first, as itself, before it is rethrown.
+     */
+    private void finishInCallback() {
+      try {
+        finishAll();
+      } catch (RuntimeException | Error e) {
+        st.fail(e);
+        throw e;
+      }
+    }
+
     private boolean caughtUp(KafkaConsumer<byte[], byte[]> c, Set<TopicPartition> assigned) {
       Map<TopicPartition, Long> end = c.endOffsets(assigned, Duration.ofSeconds(10));
       for (TopicPartition tp : assigned) {
@@ -420,7 +433,7 @@ public final class StreamRunner {
       if (partitions.isEmpty()) return;
       listener.info("Stream " + st.spec.name() + " [thread " + index + "]: assigned " + partitions.stream().map(TopicPartition::toString)
           .sorted().collect(java.util.stream.Collectors.joining(", ")));
-      finishAll();
+      finishInCallback();
       Map<TopicPartition, Long> stored = writer.readOffsets();
       List<TopicPartition> fresh = new ArrayList<>();
       for (TopicPartition tp : partitions) {
@@ -451,7 +464,7 @@ public final class StreamRunner {
      */
     private void abandon(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
-      finishAll();
+      finishInCallback();
       if (buffer.isEmpty()) return;
       Set<TopicPartition> gone = new HashSet<>(partitions);
       buffer.removeIf(r -> gone.contains(new TopicPartition(r.topic(), r.partition())));

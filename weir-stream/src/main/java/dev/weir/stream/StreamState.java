@@ -91,10 +91,6 @@ final class StreamState {
    * only because an earlier one failed ({@link EarlierBatchFailed}) never hides the failure it follows.
    */
   synchronized void fail(Throwable t) {
-    if (t instanceof org.apache.kafka.common.KafkaException && t.getCause() != null
-        && String.valueOf(t.getMessage()).startsWith("User rebalance callback")) {
-      t = t.getCause(); // thrown in a rebalance callback (a batch finished there): Kafka wraps it
-    }
     if (failure == null || (failure instanceof EarlierBatchFailed && !(t instanceof EarlierBatchFailed))) failure = t;
     stopRequested = true;
   }
