@@ -133,7 +133,7 @@ final class Incremental {
       exec(s, log, d.dropIfExists(tmp, RelationType.TABLE));
       exec(s, log, d.createTableAs(tmp, sql));
       List<Node> quarantine = Quarantine.checksOn(ws, n);
-      if (!quarantine.isEmpty()) log.addAll(Quarantine.divert(ws, compiler, n, tmp, s, wh, quarantine));
+      if (!quarantine.isEmpty()) log.addAll(Quarantine.divert(ws, compiler, n, tmp, s, wh, quarantine).statements());
       List<ColumnInfo> source = s.getColumns(tmp);
       List<ColumnInfo> dest = schemaChanges(n, s, tgt, source, s.getColumns(tgt), log);
       List<String> predicates = new ArrayList<>(predicates(n));

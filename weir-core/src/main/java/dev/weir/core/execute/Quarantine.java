@@ -105,9 +105,11 @@ final class Quarantine {
   /**
    * An incremental step's new rows, in {@code stage} (the step's scratch table, inside the step's transaction): the rows
    * failing a check move to the quarantine relation, the others stay for the merge. Quarantined rows and the merge
-   * commit together or not at all. Returns the statements run (for target/run).
+   * commit together or not at all. Returns the statements run (for target/run) and how many rows moved.
    */
-  static List<String> divert(Workspace ws, Compiler compiler, Node model, Relation stage, Session s, Renderer.Warehouse wh,
+  record Diverted(List<String> statements, long rows) {}
+
+  static Diverted divert(Workspace ws, Compiler compiler, Node model, Relation stage, Session s, Renderer.Warehouse wh,
                              List<Node> checks) {
     Dialect d = s.dialect();
     Relation q = relation(model);
@@ -118,8 +120,9 @@ final class Quarantine {
     StringBuilder any = new StringBuilder();
     for (String[] p : preds) any.append(any.length() == 0 ? "" : "\n   or ").append("coalesce((").append(p[1]).append("), false)");
     String delete = "delete from " + d.render(stage) + " as weir_t\nwhere " + any;
-    s.execute(delete);
-    return List.of("-- quarantine: rows failing " + String.join(", ", preds.stream().map(p -> p[0]).toList()) + " go to " + d.render(q), delete);
+    long moved = s.execute(delete);
+    return new Diverted(List.of("-- quarantine: rows failing " + String.join(", ", preds.stream().map(p -> p[0]).toList()) + " go to "
+        + d.render(q), delete), moved);
   }
 
   /** Copies the rows of {@code stage} failing each check into {@code q}; whether any was. */
