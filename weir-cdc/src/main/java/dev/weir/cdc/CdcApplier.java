@@ -174,7 +174,8 @@ final class CdcApplier {
     }
     // group by table, keeping source order inside each
     Map<String, List<Change>> byTable = new LinkedHashMap<>();
-    for (Change c : todo) byTable.computeIfAbsent(c.table(), k -> new ArrayList<>()).add(c);
+    // publish.warehouse false: the changes went to Kafka only; the transaction stores the position alone
+    if (spec.writesTables()) for (Change c : todo) byTable.computeIfAbsent(c.table(), k -> new ArrayList<>()).add(c);
     Map<String, Object[]> prepared = new LinkedHashMap<>();
     long seq = events;
     // by identity: a record's hashCode would hash the whole row image and its schema (a tenth of the applier's CPU)

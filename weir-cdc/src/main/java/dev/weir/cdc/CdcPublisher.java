@@ -26,7 +26,8 @@ import org.apache.kafka.connect.source.SourceRecord;
 /**
  * Publishes a CDC source's change events to Kafka ({@code publish:} in its YAML), one topic per table
  * ({@code <topic_prefix>.<schema>.<table>}, created when missing), each event Debezium's JSON envelope
- * (op, before, after, source with its position, ts_ms) keyed by the row's primary key as JSON. A batch
+ * (op, before, after, source with its position, ts_ms) with its Connect schema ({@code {"schema": ..., "payload": ...}},
+ * Kafka Connect's default), keyed by the row's primary key as JSON. A batch
  * is published and acknowledged by the brokers (acks=all, idempotent producer) before the warehouse
  * commits it, so no change that reached the warehouse is missing from Kafka; a crash between the two
  * publishes the batch again on restart (at least once: consumers dedupe by {@code source.lsn} /
@@ -60,8 +61,9 @@ final class CdcPublisher implements AutoCloseable {
     }
     this.producer = new KafkaProducer<>(props);
     this.admin = Admin.create(adminProps);
-    keys.configure(Map.of("schemas.enable", "false"), true);
-    values.configure(Map.of("schemas.enable", "false"), false);
+    // with schemas, as Kafka Connect writes by default: consumers (a Weir stream with format debezium too) get typed values
+    keys.configure(Map.of("schemas.enable", "true"), true);
+    values.configure(Map.of("schemas.enable", "true"), false);
   }
 
   /** The topic of a table ({@code schema.table}, {@code database.table} for binlog sources). */

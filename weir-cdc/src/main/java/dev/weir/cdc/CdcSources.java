@@ -37,6 +37,8 @@ public final class CdcSources implements SourceProvider {
         if (name == null || !(m.get("tables") instanceof Yaml.YList tables)) continue; // reported when the source runs
         String schema = m.get("target_schema") != null ? String.valueOf(m.get("target_schema")) : "raw_" + name;
         boolean history = Boolean.TRUE.equals(m.get("history"));
+        // publish.warehouse false: the tables are in Kafka only (a stream with format debezium makes them sources)
+        if (m.get("publish") instanceof Yaml.YMap pub && Boolean.FALSE.equals(pub.get("warehouse"))) continue;
         for (Object t : tables) {
           String full = String.valueOf(t).strip();
           String table = full.substring(full.indexOf('.') + 1);

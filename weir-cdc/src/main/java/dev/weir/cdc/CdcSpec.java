@@ -36,9 +36,17 @@ public record CdcSpec(String name, String file, int line, String connector, Stri
 
   /**
    * Change events also published to Kafka: one topic per table, {@code <topicPrefix>.<schema>.<table>}, the
-   * event as Debezium's JSON envelope (op, before, after, source position) keyed by the primary key.
+   * event as Debezium's JSON envelope with its schema (op, before, after, source position) keyed by the primary key.
+   * {@code warehouse} false: Kafka is the only transport, the source writes no warehouse table (only its position,
+   * so that a restart neither loses nor republishes more than the batch in flight); a stream with format debezium
+   * applies the topics.
    */
-  public record Publish(String bootstrapServers, String topicPrefix, java.util.Map<String, String> properties) {}
+  public record Publish(String bootstrapServers, String topicPrefix, java.util.Map<String, String> properties, boolean warehouse) {}
+
+  /** Whether the captured changes are applied to warehouse tables (false when they only go to Kafka). */
+  public boolean writesTables() {
+    return publish == null || publish.warehouse();
+  }
 
   /** When the tables are read whole. */
   public enum Snapshot { INITIAL, NEVER }

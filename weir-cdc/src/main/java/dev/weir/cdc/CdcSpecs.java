@@ -29,7 +29,7 @@ public final class CdcSpecs {
   private static final Set<String> KEYS = Set.of("name", "description", "connector", "host", "port", "database", "user",
       "password", "tables", "table_pattern", "target_schema", "snapshot", "soft_delete", "history", "slot", "publication",
       "max_batch", "server_id", "publish");
-  private static final Set<String> PUBLISH_KEYS = Set.of("bootstrap_servers", "topic_prefix", "properties");
+  private static final Set<String> PUBLISH_KEYS = Set.of("bootstrap_servers", "topic_prefix", "properties", "warehouse");
   private static final List<String> CONNECTORS = List.of("postgres", "mysql", "mariadb");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
@@ -220,7 +220,13 @@ public final class CdcSpecs {
           props.put(k, value(pm, k, file, env, secret));
         }
       }
-      publish = new CdcSpec.Publish(value(p, "bootstrap_servers", file, env, false), prefix, props);
+      boolean warehouse = bool(p, "warehouse", file, true);
+      if (!warehouse && (softDelete || history)) {
+        throw WeirException.project(file, p.lineOf("warehouse"), "CDC source '" + name + "': with 'publish.warehouse: false' Kafka is the only"
+            + " transport and no warehouse table is written here, so 'soft_delete' and 'history' do not apply (a stream with format"
+            + " debezium applies the topics)");
+      }
+      publish = new CdcSpec.Publish(value(p, "bootstrap_servers", file, env, false), prefix, props, warehouse);
     }
     return new CdcSpec(name, file, m.line, connector, host, port, database, user, password, List.copyOf(tables), pattern,
         targetSchema, snapshot, softDelete, history, slot, publication, maxBatch, serverId, publish);

@@ -97,6 +97,19 @@ class CdcSpecsTest {
   }
 
   @Test
+  void publishWithKafkaAsTheOnlyTransport() {
+    String pub = "    publish: {bootstrap_servers: 'k:9092', topic_prefix: shop}\n";
+    CdcSpec both = CdcSpecs.parse(BASE + pub, "cdc/shop.yml", ENV).get(0);
+    assertThat(both.publish().warehouse()).isTrue();
+    assertThat(both.writesTables()).isTrue();
+    CdcSpec only = CdcSpecs.parse(BASE + pub.replace("}", ", warehouse: false}"), "cdc/shop.yml", ENV).get(0);
+    assertThat(only.writesTables()).isFalse();
+    assertThat(error(BASE + pub.replace("}", ", warehouse: false}") + "    history: true\n").describe())
+        .contains("cdc/shop.yml:11:").contains("'history' do not apply");
+    assertThat(error(BASE + pub.replace("}", ", warehous: false}")).describe()).contains("Unknown key 'warehous'").contains("'warehouse'");
+  }
+
+  @Test
   void mysqlAndMariadbSources() {
     String y = """
         name: shop_mdb

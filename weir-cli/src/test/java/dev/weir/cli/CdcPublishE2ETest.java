@@ -56,8 +56,10 @@ class CdcPublishE2ETest {
       List<ConsumerRecord<byte[], byte[]>> events = readAll(broker.bootstrapServers(), "shop_events.public.items");
       List<String> seen = new ArrayList<>();
       for (ConsumerRecord<byte[], byte[]> r : events) {
-        JsonNode v = JSON.readTree(r.value());
-        JsonNode k = JSON.readTree(r.key());
+        // Kafka Connect's JSON with schemas: {"schema": ..., "payload": ...}
+        JsonNode v = JSON.readTree(r.value()).get("payload");
+        JsonNode k = JSON.readTree(r.key()).get("payload");
+        assertThat(JSON.readTree(r.value()).at("/schema/name").asText()).endsWith("items.Envelope");
         JsonNode row = v.get("op").asText().equals("d") ? v.get("before") : v.get("after");
         seen.add(v.get("op").asText() + " " + k.get("id").asInt() + " " + row.get("qty").asInt());
         assertThat(v.at("/source/table").asText()).isEqualTo("items");
@@ -81,6 +83,78 @@ class CdcPublishE2ETest {
       p.run("cdc", "run", "--until-caught-up").ok();
       assertThat(p.rows("select count(*) from raw_shop.items where id = 4")).containsExactly("1");
       assertThat(readAll(broker.bootstrapServers(), "shop_events.public.items")).hasSize(6);
+      src.dropSlot("weir_shop", "weir_shop");
+    }
+  }
+
+  /**
+   * Kafka as the only transport: the CDC source publishes to Kafka and writes no warehouse table ({@code publish.warehouse:
+   * false}); a stream with format debezium applies the topic to the warehouse by primary key. After a mixed run of inserts,
+   * updates, deletes and a truncate, over restarts of both, the warehouse table equals the source table, values typed.
+   */
+  @Test
+  void kafkaAsTheOnlyTransportAStreamAppliesThePublishedChanges(@TempDir Path dir) throws Exception {
+    try (CdcSource src = CdcSource.start(dir.resolve("pg")); KafkaBroker broker = KafkaBroker.start(dir.resolve("kafka"))) {
+      src.sql("create table public.orders (id int primary key, customer text, amount numeric(10,2), placed timestamp, due date)",
+          "insert into public.orders select g, 'c' || (g % 7), g * 1.25, timestamp '2026-01-01 08:00:00.250' + g * interval '1 minute',"
+              + " date '2026-02-01' + g from generate_series(1, 200) g");
+      TestProject p = TestProject.create(dir.resolve("project"), "cdcvia", "");
+      p.env.put("PGPW", "x");
+      p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+      p.file("cdc/shop.yml", """
+          name: shop
+          host: localhost
+          port: %d
+          database: postgres
+          user: postgres
+          password: "{{ env_var('PGPW') }}"
+          tables: [public.orders]
+          publish:
+            bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"
+            topic_prefix: shop
+            warehouse: false
+          """.formatted(src.port()));
+      p.file("streams/orders.yml", """
+          name: orders
+          kafka: {bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"}
+          topics: [shop.public.orders]
+          format: debezium
+          target: raw.orders
+          """);
+      // the DAG's source is the stream's table, not the CDC source's (it writes none)
+      assertThat(p.run("ls", "--resource-type", "source", "--output", "path").ok().out().lines()).containsExactly("streams/orders.yml");
+      p.run("cdc", "run", "--until-caught-up").ok();
+      p.run("stream", "run", "--until-caught-up").ok();
+      // the same spelling on both sides: amounts in cents, timestamps in epoch milliseconds
+      String sourceRows = "select id, customer, (amount * 100)::bigint, (extract(epoch from placed) * 1000)::bigint, due::text from public.orders order by id";
+      String warehouseRows = "select id, customer, cast(amount * 100 as bigint), epoch_ms(placed), cast(due as varchar) from raw.orders order by id";
+      assertThat(p.rows(warehouseRows)).hasSize(200).containsExactlyElementsOf(src.rows(sourceRows));
+
+      // mixed changes over restarts of both; a truncate in the middle
+      java.util.Random rnd = new java.util.Random(7);
+      for (int round = 0; round < 3; round++) {
+        List<String> sql = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+          int id = 1 + rnd.nextInt(260);
+          switch (rnd.nextInt(3)) {
+            case 0 -> sql.add("insert into public.orders values (" + id + ", 'n" + round + "', " + i + ".5, now()::timestamp(3), current_date)"
+                + " on conflict (id) do update set customer = excluded.customer, amount = excluded.amount");
+            case 1 -> sql.add("update public.orders set amount = amount + 1, customer = customer || 'u' where id = " + id);
+            default -> sql.add("delete from public.orders where id = " + id);
+          }
+        }
+        if (round == 1) sql.add(75, "truncate public.orders");
+        src.sql(sql.toArray(new String[0]));
+        p.run("cdc", "run", "--until-caught-up").ok();
+        p.run("stream", "run", "--until-caught-up").ok();
+      }
+      List<String> expected = src.rows(sourceRows);
+      assertThat(expected).isNotEmpty();
+      assertThat(p.rows(warehouseRows)).containsExactlyElementsOf(expected);
+      assertThat(p.rows("select data_type from information_schema.columns where table_name = 'orders' and column_name in ('amount', 'placed', 'due')"
+          + " order by column_name")).containsExactly("DECIMAL(38,9)", "DATE", "TIMESTAMP");
+      // the source wrote no table of its own to the warehouse
+      assertThat(p.rows("select count(*) from information_schema.tables where table_schema = 'raw_shop' and table_name = 'orders'")).containsExactly("0");
       src.dropSlot("weir_shop", "weir_shop");
     }
   }

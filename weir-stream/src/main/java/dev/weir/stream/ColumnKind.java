@@ -93,6 +93,11 @@ public enum ColumnKind {
     if (v instanceof Double || v instanceof java.math.BigInteger) return DOUBLE;
     if (v instanceof Boolean) return BOOLEAN;
     if (v instanceof byte[]) return BLOB;
+    // typed values of Debezium envelopes with a schema
+    if (v instanceof Integer) return INTEGER;
+    if (v instanceof BigDecimal) return DECIMAL;
+    if (v instanceof LocalDate) return DATE;
+    if (v instanceof LocalDateTime) return TIMESTAMP;
     return infer((JsonNode) v);
   }
 
@@ -207,6 +212,38 @@ public enum ColumnKind {
       if (this == BLOB) return b;
       if (this == VARCHAR) return java.util.HexFormat.of().formatHex(b);
       throw bad("(" + b.length + " bytes)");
+    }
+    if (v instanceof Integer i) return fromRaw(Long.valueOf(i));
+    if (v instanceof BigDecimal bd) {
+      return switch (this) {
+        case DECIMAL -> bd;
+        case DOUBLE -> bd.doubleValue();
+        case VARCHAR -> bd.toPlainString();
+        case INTEGER, BIGINT -> {
+          try {
+            yield checkRange(bd.longValueExact(), bd.toPlainString());
+          } catch (ArithmeticException e) {
+            throw bad(bd.toPlainString());
+          }
+        }
+        case BLOB -> bd.toPlainString().getBytes(StandardCharsets.UTF_8);
+        default -> throw bad(bd.toPlainString());
+      };
+    }
+    if (v instanceof LocalDate ld) {
+      return switch (this) {
+        case DATE -> ld;
+        case TIMESTAMP -> ld.atStartOfDay();
+        case VARCHAR -> ld.toString();
+        default -> throw bad(ld.toString());
+      };
+    }
+    if (v instanceof LocalDateTime ldt) {
+      return switch (this) {
+        case TIMESTAMP -> ldt;
+        case VARCHAR -> ldt.toString().replace('T', ' ');
+        default -> throw bad(ldt.toString());
+      };
     }
     return fromJson((JsonNode) v);
   }

@@ -61,11 +61,25 @@ public final class Decoder {
   /** A parsed record value: exactly one of the fields is set. */
   public record Parsed(Fields json, String[] csv, String text, byte[] bytes) {}
 
+  /** The change operation of a parsed Debezium event (c, r, u, d, t), or 0 for other formats. */
+  static char op(Parsed p) {
+    if (p.json() == null) return 0;
+    int i = p.json().indexOf(DebeziumEnvelope.OP, Math.max(0, p.json().size - 2));
+    return i < 0 || !(p.json().values[i] instanceof String s) || s.isEmpty() ? 0 : s.charAt(0);
+  }
+
   /** Parses one record value; throws {@link ColumnKind.BadValue} with the reason when it cannot. */
   public Parsed parse(byte[] value) throws ColumnKind.BadValue {
+    return parse(value, null);
+  }
+
+  /** {@link #parse(byte[])} for a record with a key (a Debezium delete without a before image takes its row from the key). */
+  public Parsed parse(byte[] value, byte[] key) throws ColumnKind.BadValue {
     switch (spec.format()) {
       case JSON:
         return new Parsed(parseObject(value), null, null, null);
+      case DEBEZIUM:
+        return new Parsed(DebeziumEnvelope.parse(value, key), null, null, null);
       case AVRO:
         return new Parsed(avro.decode(value), null, null, null);
       case CSV:
@@ -153,6 +167,10 @@ public final class Decoder {
       default -> {
         if (!spec.columns().isEmpty()) {
           spec.columns().forEach((k, d) -> out.put(k, d.kind()));
+          if (spec.format() == StreamSpec.Format.DEBEZIUM) {
+            out.putIfAbsent(DebeziumEnvelope.OP, ColumnKind.VARCHAR);
+            out.putIfAbsent(DebeziumEnvelope.COMMIT_TS, ColumnKind.TIMESTAMP);
+          }
           return out;
         }
         out.putAll(known);

@@ -41,8 +41,8 @@ public record StreamSpec(
    */
   public record Check(String name, String expression) {}
 
-  /** Record value formats. */
-  public enum Format { JSON, CSV, STRING, BYTES, AVRO }
+  /** Record value formats ({@code DEBEZIUM}: change events in Debezium's JSON envelope, applied by key). */
+  public enum Format { JSON, CSV, STRING, BYTES, AVRO, DEBEZIUM }
 
   /**
    * Avro decoding: the record schema the values were written with (from {@code schema_file}), and whether each value

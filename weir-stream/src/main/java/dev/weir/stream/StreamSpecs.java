@@ -198,8 +198,8 @@ public final class StreamSpecs {
       try {
         format = StreamSpec.Format.valueOf(f.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        List<String> names = List.of("json", "csv", "string", "bytes", "avro");
-        throw WeirException.project(file, m.lineOf("format"), "Unknown format '" + f + "': use json, csv, avro, string or bytes."
+        List<String> names = List.of("json", "csv", "string", "bytes", "avro", "debezium");
+        throw WeirException.project(file, m.lineOf("format"), "Unknown format '" + f + "': use json, csv, avro, debezium, string or bytes."
             + Suggest.didYouMean(f, names));
       }
     }
@@ -258,7 +258,8 @@ public final class StreamSpecs {
     if (!RELATION.matcher(target).matches()) {
       throw WeirException.project(file, m.lineOf("target"), "target '" + target + "' must be 'schema.table' or 'table'");
     }
-    StreamSpec.Mode mode = StreamSpec.Mode.APPEND;
+    // Debezium change events apply by key unless asked to keep them as a change log (mode append)
+    StreamSpec.Mode mode = format == StreamSpec.Format.DEBEZIUM ? StreamSpec.Mode.UPSERT : StreamSpec.Mode.APPEND;
     if (m.containsKey("mode")) {
       String md = string(m, "mode", file, true).toLowerCase(Locale.ROOT);
       if (md.equals("append")) mode = StreamSpec.Mode.APPEND;
@@ -270,7 +271,7 @@ public final class StreamSpecs {
       if (m.get("key") instanceof Yaml.YList kl) for (Object o : kl) key.add(String.valueOf(o));
       else key.add(String.valueOf(m.get("key")));
     }
-    if (mode == StreamSpec.Mode.UPSERT && key.isEmpty()) {
+    if (mode == StreamSpec.Mode.UPSERT && key.isEmpty() && format != StreamSpec.Format.DEBEZIUM) {
       throw WeirException.project(file, m.lineOf("mode"), "Stream '" + name + "': mode upsert needs 'key:' (the column or columns rows are matched on)");
     }
     if (mode == StreamSpec.Mode.APPEND && !key.isEmpty()) {

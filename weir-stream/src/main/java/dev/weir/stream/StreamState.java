@@ -35,6 +35,8 @@ final class StreamState {
   LinkedHashMap<String, ColumnInfo> targetColumns;
   /** Bumped whenever {@link #targetColumns} is read anew (batches prepared against an older version are prepared again). */
   volatile long schemaVersion;
+  /** Format debezium without {@code key:}: the primary key's columns, from the first keyed event (null until then). */
+  volatile List<String> derivedKey;
   final AtomicLong batches = new AtomicLong();
   final AtomicLong records = new AtomicLong();
   final AtomicLong deadLettered = new AtomicLong();

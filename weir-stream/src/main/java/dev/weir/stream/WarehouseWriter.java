@@ -39,6 +39,8 @@ final class WarehouseWriter implements AutoCloseable {
   private final Relation stage;
   private final Relation dedup;
   private final boolean duckdb;
+  /** Format debezium: rows are change events (deletes remove their key's row, truncates empty the target). */
+  private final boolean debezium;
   /** Batch files: two taken in turn by {@link #prepare} (one is written while the other is loaded), one for {@link #commit}. */
   private final BatchFile[] files = new BatchFile[3];
   /** The decoder of batches prepared again by {@link #commit} (decoders are not thread-safe). */
@@ -60,6 +62,8 @@ final class WarehouseWriter implements AutoCloseable {
     final Map<TopicPartition, Long> next = new LinkedHashMap<>();
     final List<Bad> bad = new ArrayList<>();
     int tombstones;
+    /** Debezium truncate events in the batch (format debezium). */
+    int truncates;
     int rowCount;
     long schemaVersion;
     List<ColumnInfo> columns;
@@ -81,6 +85,12 @@ final class WarehouseWriter implements AutoCloseable {
     this.stage = st.target.withIdentifier("__weir_stage_" + spec.name() + "_" + worker);
     this.dedup = st.target.withIdentifier("__weir_dedup_" + spec.name() + "_" + worker);
     this.duckdb = "duckdb".equals(st.engineType) && !Boolean.getBoolean("weir.stream.appender");
+    this.debezium = spec.format() == StreamSpec.Format.DEBEZIUM;
+  }
+
+  /** The upsert key: declared, or for Debezium events the primary key their record keys carry (null until seen). */
+  private List<String> key() {
+    return !spec.key().isEmpty() || !debezium ? spec.key() : st.derivedKey;
   }
 
   @Override
@@ -140,6 +150,17 @@ final class WarehouseWriter implements AutoCloseable {
       }
     } finally {
       st.ddl.unlock();
+    }
+    if (debezium && spec.key().isEmpty() && st.derivedKey == null) {
+      // the table's primary key, as Debezium keys its events
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        if (r.key() == null || r.value() == null) continue;
+        List<String> k = DebeziumEnvelope.keyNames(r.key());
+        if (k != null) {
+          st.derivedKey = List.copyOf(k);
+          break;
+        }
+      }
     }
     LinkedHashMap<String, ColumnKind> schema = decoder.schemaFor(List.of(), known);
     boolean checkFit = true;
@@ -204,7 +225,7 @@ final class WarehouseWriter implements AutoCloseable {
         long t0 = System.nanoTime();
         Decoder.Parsed parsed;
         try {
-          parsed = decoder.parse(r.value());
+          parsed = decoder.parse(r.value(), r.key());
         } catch (ColumnKind.BadValue e) {
           p.bad.add(new Bad(r, e.getMessage()));
           continue;
@@ -227,7 +248,9 @@ final class WarehouseWriter implements AutoCloseable {
             (int) Math.floorMod(r.timestamp(), 1000L) * 1_000_000, ZoneOffset.UTC) : null;
         try {
           decoder.toRow(parsed, dataNames, dataKinds, row, StreamState.META.size());
-          if (keyIdx != null) {
+          boolean truncate = debezium && Decoder.op(parsed) == 't';
+          if (truncate) p.truncates++;
+          if (keyIdx != null && !truncate) {
             for (int k : keyIdx) if (row[k] == null) throw new ColumnKind.BadValue("upsert key column " + names.get(k) + " is null");
           }
         } catch (ColumnKind.BadValue e) {
@@ -257,7 +280,7 @@ final class WarehouseWriter implements AutoCloseable {
           byte[] v = records.get(i).value();
           if (v == null) continue;
           try {
-            rest.add(decoder.parse(v));
+            rest.add(decoder.parse(v, records.get(i).key()));
           } catch (ColumnKind.BadValue e) {
             // counted in the next pass
           }
@@ -325,7 +348,7 @@ final class WarehouseWriter implements AutoCloseable {
       align(outCols);
       lap(b, BatchReport.ALIGN, mark);
       try {
-        return commit(b, () -> writeFromStage(output, outCols), BatchReport.INSERT, total, -1, bad);
+        return commit(b, () -> writeFromStage(output, outCols, b.truncates > 0), BatchReport.INSERT, total, -1, bad);
       } catch (StreamStoppedException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -342,7 +365,7 @@ final class WarehouseWriter implements AutoCloseable {
         }
         checkThreshold(total - b.tombstones, bad);
         loadStage(columns, good, null);
-        return commit(b, () -> writeFromStage(output, outCols), BatchReport.INSERT, total, -1, bad);
+        return commit(b, () -> writeFromStage(output, outCols, b.truncates > 0), BatchReport.INSERT, total, -1, bad);
       }
     } finally {
       st.writeLock.unlock();
@@ -414,11 +437,12 @@ final class WarehouseWriter implements AutoCloseable {
   }
 
   private int[] keyIndexes(List<String> names) {
-    if (spec.mode() != StreamSpec.Mode.UPSERT || spec.transform() != null) return null;
-    int[] idx = new int[spec.key().size()];
+    List<String> key = key();
+    if (spec.mode() != StreamSpec.Mode.UPSERT || spec.transform() != null || key == null) return null;
+    int[] idx = new int[key.size()];
     for (int i = 0; i < idx.length; i++) {
       idx[i] = -1;
-      for (int j = 0; j < names.size(); j++) if (names.get(j).equalsIgnoreCase(spec.key().get(i))) idx[i] = j;
+      for (int j = 0; j < names.size(); j++) if (names.get(j).equalsIgnoreCase(key.get(i))) idx[i] = j;
       if (idx[i] < 0) return null; // the key is not a batch column (yet): checked by SQL
     }
     return idx;
@@ -561,7 +585,12 @@ final class WarehouseWriter implements AutoCloseable {
     }
   }
 
-  private void writeFromStage(String output, List<ColumnInfo> outCols) {
+  /**
+   * Writes the batch's output to the target: appended, or upserted by key keeping the latest row per key. With
+   * format debezium a key whose latest change is a delete loses its row, and a truncate ({@code truncated}) empties
+   * the target first, the changes before it in its partition dropped.
+   */
+  private void writeFromStage(String output, List<ColumnInfo> outCols, boolean truncated) {
     StringBuilder cols = new StringBuilder();
     for (ColumnInfo c : outCols) {
       if (cols.length() > 0) cols.append(", ");
@@ -573,10 +602,20 @@ final class WarehouseWriter implements AutoCloseable {
       return;
     }
     List<String> names = outCols.stream().map(ColumnInfo::name).toList();
+    List<String> key = key();
+    if (key == null || key.isEmpty()) {
+      throw new StreamStoppedException("Stream '" + spec.name() + "': format debezium applies changes by the table's primary key, but the"
+          + " events carry no key (a table without a primary key?): set 'key:' to the columns rows are matched on, or 'mode: append'");
+    }
+    String op = debezium ? findName(names, DebeziumEnvelope.OP) : null;
+    if (debezium && op == null) {
+      throw new StreamStoppedException("Stream '" + spec.name() + "': format debezium needs the column " + DebeziumEnvelope.OP
+          + " in the batch's output (the transform must select it)");
+    }
     StringBuilder keys = new StringBuilder();
     StringBuilder keyMatch = new StringBuilder();
     StringBuilder notNull = new StringBuilder();
-    for (String k : spec.key()) {
+    for (String k : key) {
       String col = findName(names, k);
       if (col == null) throw new StreamStoppedException("Stream '" + spec.name() + "': upsert key column '" + k + "' is not among the batch's columns " + names);
       if (keys.length() > 0) {
@@ -600,16 +639,29 @@ final class WarehouseWriter implements AutoCloseable {
       throw new StreamStoppedException("Stream '" + spec.name() + "': mode upsert keeps the latest row by offset, so the transform must "
           + "select _kafka_offset (or set event_time)");
     }
+    String afterTruncate = "";
+    if (truncated) {
+      // a truncate empties the table; changes before it in its partition are gone with it
+      s.execute("delete from " + t);
+      if (names.contains("_kafka_partition") && names.contains("_kafka_topic")) {
+        afterTruncate = " and not exists (select 1 from " + d.render(stage) + " as weir_tr where weir_tr." + d.quote(DebeziumEnvelope.OP)
+            + " = 't' and weir_tr._kafka_topic = weir_q._kafka_topic and weir_tr._kafka_partition = weir_q._kafka_partition"
+            + " and weir_tr._kafka_offset > weir_q._kafka_offset)";
+      }
+    }
     s.execute(d.dropIfExists(dedup, dev.weir.core.engine.RelationType.TABLE));
     s.execute("create table " + d.render(dedup) + " as select " + cols + " from (select weir_q.*, row_number() over (partition by "
-        + keys + " order by " + order + ") as weir_rn from (" + output + ") as weir_q where " + notNull + ") as weir_r where weir_rn = 1");
+        + keys + " order by " + order + ") as weir_rn from (" + output + ") as weir_q where " + notNull + afterTruncate
+        + ") as weir_r where weir_rn = 1");
     String dd = d.render(dedup);
     String match = String.format(keyMatch.toString(), t);
     s.execute("delete from " + t + " where exists (select 1 from " + dd + " as d where " + match
         + (ev == null ? "" : " and " + t + "." + d.quote(ev) + " <= d." + d.quote(ev)) + ")");
     String match2 = String.format(keyMatch.toString(), "weir_t");
+    // a key whose latest change is a delete keeps no row
+    String live = op == null ? "" : " and d." + d.quote(op) + " <> 'd'";
     s.execute("insert into " + t + " (" + cols + ") select " + cols + " from " + dd + " as d where not exists (select 1 from " + t
-        + " as weir_t where " + match2 + ")");
+        + " as weir_t where " + match2 + ")" + live);
   }
 
   /** Finds rows of {@code rows[from, to)} that make the transform fail, by halving; stops early past the threshold. */

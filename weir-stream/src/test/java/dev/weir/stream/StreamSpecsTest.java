@@ -85,6 +85,17 @@ class StreamSpecsTest {
   }
 
   @Test
+  void debeziumFormatUpsertsByTheEventKeysUnlessAppendIsAsked() {
+    StreamSpec s = one(BASE + "format: debezium\n", Map.of());
+    assertThat(s.format()).isEqualTo(StreamSpec.Format.DEBEZIUM);
+    assertThat(s.mode()).isEqualTo(StreamSpec.Mode.UPSERT);
+    assertThat(s.key()).isEmpty(); // taken from the record keys at run time
+    assertThat(one(BASE + "format: debezium\nmode: append\n", Map.of()).mode()).isEqualTo(StreamSpec.Mode.APPEND);
+    assertThat(one(BASE + "format: debezium\nkey: [order_id]\n", Map.of()).key()).containsExactly("order_id");
+    assertThat(error(BASE + "format: debezum\n").describe()).contains("Unknown format 'debezum'").contains("'debezium'");
+  }
+
+  @Test
   void secretsOnlyFromEnvironmentAndRegisteredForMasking() {
     String literal = BASE.replace("bootstrap_servers: localhost:9092",
         "bootstrap_servers: localhost:9092\n  security_protocol: SASL_SSL\n  sasl_mechanism: PLAIN\n  sasl_username: bob\n  sasl_password: hunter22");
