@@ -78,6 +78,111 @@ final class BatchFile implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Appends one row from a JSON record checked by {@link JsonRowTranscoder}: the record's position, then each column's
+   * value copied from {@code json[start[i], end[i])} as its type code says. False, with nothing appended, when the
+   * record key cannot be written.
+   */
+  boolean jsonRow(String topic, int partition, long offset, byte[] key, long timestamp, byte[] json, int[] start, int[] end,
+                  byte[] type, ColumnKind[] kinds) {
+    int mark = len;
+    if (!string(topic)) {
+      len = mark;
+      return false;
+    }
+    put((byte) ',');
+    putLong(partition);
+    put((byte) ',');
+    putLong(offset);
+    put((byte) ',');
+    if (key != null && !keyBytes(key)) {
+      len = mark;
+      return false;
+    }
+    put((byte) ',');
+    putLong(timestamp);
+    for (int i = 0; i < type.length; i++) {
+      put((byte) ',');
+      byte t = type[i];
+      if (JsonRowTranscoder.isString(t)) {
+        int s = start[i];
+        int e = end[i];
+        ensure(e - s + 2);
+        buf[len++] = '"';
+        if (!JsonRowTranscoder.isEscaped(t)) {
+          System.arraycopy(json, s, buf, len, e - s);
+          len += e - s;
+        } else {
+          for (int j = s; j < e; j++) {
+            byte c = json[j];
+            if (c != '\\') {
+              buf[len++] = c;
+              continue;
+            }
+            byte x = json[++j];
+            switch (x) {
+              case '"' -> {
+                ensure(e - j + 2);
+                buf[len++] = '"';
+                buf[len++] = '"';
+              }
+              case 'b' -> buf[len++] = '\b';
+              case 'f' -> buf[len++] = '\f';
+              case 'n' -> buf[len++] = '\n';
+              case 'r' -> buf[len++] = '\r';
+              case 't' -> buf[len++] = '\t';
+              default -> buf[len++] = x; // \\ and \/
+            }
+          }
+        }
+        put((byte) '"');
+      } else if (JsonRowTranscoder.isNumber(t)) {
+        int s = start[i];
+        int e = end[i];
+        ensure(e - s);
+        System.arraycopy(json, s, buf, len, e - s);
+        len += e - s;
+      } else if (JsonRowTranscoder.isTrue(t)) {
+        ascii("true");
+      } else if (JsonRowTranscoder.isFalse(t)) {
+        ascii("false");
+      }
+    }
+    put((byte) '\n');
+    rows++;
+    return true;
+  }
+
+  /** The record key as the general path writes {@code new String(key, UTF_8)}: copied when it is well-formed UTF-8 without NUL. */
+  private boolean keyBytes(byte[] key) {
+    int n = key.length;
+    for (int i = 0; i < n; ) {
+      byte c = key[i];
+      if (c > 0) {
+        i++;
+      } else if (c == 0) {
+        return false;
+      } else {
+        int l = JsonRowTranscoder.utf8(key, i, n);
+        if (l == 0) return string(new String(key, java.nio.charset.StandardCharsets.UTF_8));
+        i += l;
+      }
+    }
+    ensure(n * 2 + 2);
+    buf[len++] = '"';
+    for (byte c : key) {
+      if (c == '"') buf[len++] = '"';
+      buf[len++] = c;
+    }
+    buf[len++] = '"';
+    return true;
+  }
+
+  /** The rows appended since {@link #begin}, as the file will hold them (tests). */
+  String text() {
+    return new String(buf, 0, len, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** Rows appended since {@link #begin}. */
   int rows() { return rows; }
 

@@ -60,6 +60,8 @@ final class WarehouseWriter implements AutoCloseable {
     final List<ConsumerRecord<byte[], byte[]>> records;
     final long[] phases = new long[BatchReport.PHASES.size()];
     final Map<TopicPartition, Long> next = new LinkedHashMap<>();
+    /** The first offset of each partition in the batch (the fence of {@link #checkNotOvertaken}). */
+    final Map<TopicPartition, Long> first = new HashMap<>();
     final List<Bad> bad = new ArrayList<>();
     int tombstones;
     /** Debezium truncate events in the batch (format debezium). */
@@ -74,6 +76,13 @@ final class WarehouseWriter implements AutoCloseable {
     BatchFile file;
 
     Prepared(List<ConsumerRecord<byte[], byte[]>> records) { this.records = records; }
+
+    /** Records a run of consecutive records of one partition: offsets {@code first} to {@code next - 1}. */
+    void endRun(String topic, int partition, long firstOffset, long nextOffset) {
+      TopicPartition tp = new TopicPartition(topic, partition);
+      next.merge(tp, nextOffset, Math::max);
+      first.merge(tp, firstOffset, Math::min);
+    }
   }
 
   WarehouseWriter(StreamState st, Session s, int worker) {
@@ -201,25 +210,45 @@ final class WarehouseWriter implements AutoCloseable {
       List<Object[]> rows = keepRows ? new ArrayList<>(records.size()) : null;
       List<ConsumerRecord<byte[], byte[]>> rowRecs = keepRows ? new ArrayList<>(records.size()) : null;
       Object[] scratch = keepRows ? null : new Object[names.size()];
+      JsonRowTranscoder fast = null;
+      if (spec.format() == StreamSpec.Format.JSON && file != null && !keepRows && !Boolean.getBoolean("weir.stream.no-fast-json")) {
+        int[] dataKeys = null;
+        if (keyIdx != null) {
+          dataKeys = new int[keyIdx.length];
+          for (int k = 0; k < keyIdx.length; k++) dataKeys[k] = keyIdx[k] - StreamState.META.size();
+        }
+        if (dataKeys == null || java.util.Arrays.stream(dataKeys).allMatch(k -> k >= 0)) {
+          fast = new JsonRowTranscoder(dataNames, dataKinds, !spec.columns().isEmpty(), dataKeys);
+          if (!fast.useful()) fast = null;
+        }
+      }
       int misfit = -1;
       boolean fileFailed = false;
       // next offsets: merged per run of records of one partition, not per record
       String lastTopicOfNext = null;
       int lastPartition = -1;
       long lastNext = 0;
+      long lastFirst = 0;
       String lastTopic = null;
       for (int i = 0; i < records.size(); i++) {
         ConsumerRecord<byte[], byte[]> r = records.get(i);
         if (r.partition() != lastPartition || !r.topic().equals(lastTopicOfNext)) {
-          if (lastTopicOfNext != null) p.next.merge(new TopicPartition(lastTopicOfNext, lastPartition), lastNext, Math::max);
+          if (lastTopicOfNext != null) p.endRun(lastTopicOfNext, lastPartition, lastFirst, lastNext);
           lastTopicOfNext = r.topic();
           lastPartition = r.partition();
           lastNext = r.offset() + 1;
+          lastFirst = r.offset();
         } else {
           lastNext = Math.max(lastNext, r.offset() + 1);
+          lastFirst = Math.min(lastFirst, r.offset());
         }
         if (r.value() == null) {
           p.tombstones++;
+          continue;
+        }
+        // most records: their values copied straight into the batch file (see JsonRowTranscoder); the rest below
+        if (fast != null && fast.row(file, r.topic(), r.partition(), r.offset(), r.key(), r.timestamp(), r.value())) {
+          p.rowCount++;
           continue;
         }
         long t0 = System.nanoTime();
@@ -271,7 +300,7 @@ final class WarehouseWriter implements AutoCloseable {
         useFile = false;
         continue;
       }
-      if (lastTopicOfNext != null) p.next.merge(new TopicPartition(lastTopicOfNext, lastPartition), lastNext, Math::max);
+      if (lastTopicOfNext != null) p.endRun(lastTopicOfNext, lastPartition, lastFirst, lastNext);
       if (misfit >= 0) {
         // Infer over the rest of the batch (the records before it fit), then convert the batch again.
         long t0 = System.nanoTime();
@@ -478,7 +507,7 @@ final class WarehouseWriter implements AutoCloseable {
         deadLetterTopic.publish(bad);
       }
       Faults.reached(Faults.Point.BEFORE_COMMIT);
-      checkNotOvertaken(b.records);
+      checkNotOvertaken(b.first);
       s.execute(offsetsUpsert(b.next));
       mark = lap(b, BatchReport.OFFSETS, mark);
       Faults.reached(Faults.Point.MID_COMMIT);
@@ -521,9 +550,7 @@ final class WarehouseWriter implements AutoCloseable {
    * group's session timeout, then resumed) can see that; it must not write the batch again, so the stream stops here
    * and the transaction rolls back. On Postgres the offset rows are locked ({@code for update}) until the commit.
    */
-  private void checkNotOvertaken(List<ConsumerRecord<byte[], byte[]>> records) {
-    Map<TopicPartition, Long> first = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : records) first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+  private void checkNotOvertaken(Map<TopicPartition, Long> first) {
     if (first.isEmpty()) return;
     QueryResult stored = s.query("select topic, partition_id, next_offset from " + d.render(st.offsets) + " where stream = "
         + d.stringLiteral(spec.name()) + ("duckdb".equals(st.engineType) ? "" : " for update"), -1);
