@@ -138,13 +138,13 @@ class PostgresE2ETest {
     assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
     assertThat(r.out() + r.err()).doesNotContain(PASSWORD);
     assertThat(rows("select id, name, is_vip from analytics.customer_summary order by id")).containsExactly(
-        List.of(1L, "Ann", true), List.of(2L, "Bob, Jr.", false), List.of(3L, "Ünal", false));
+        List.of(1, "Ann", true), List.of(2, "Bob, Jr.", false), List.of(3, "Ünal", false));
     assertThat(rows("select table_name, table_type from information_schema.tables where table_schema = 'analytics'"
         + " order by 1")).containsExactly(List.of("customer_summary", "BASE TABLE"), List.of("customers", "BASE TABLE"),
         List.of("stg_customers", "VIEW"));
     assertThat(rows("select data_type from information_schema.columns where table_schema = 'analytics'"
         + " and table_name = 'customers' order by ordinal_position")).containsExactly(
-        List.of("bigint"), List.of("text"), List.of("date"), List.of("boolean"));
+        List.of("integer"), List.of("text"), List.of("date"), List.of("boolean"));
 
     // a view made by hand (as a BI tool would) on a built table, and a view on that view
     exec("create view analytics.vip_report as select count(*) filter (where is_vip) as vips, count(*) as total"

@@ -155,5 +155,5 @@ public interface Dialect {
   }
 
   /** Kinds of values a CSV seed column can be inferred as. */
-  enum SeedType { INTEGER, NUMBER, BOOLEAN, DATE, TIMESTAMP, TEXT }
+  enum SeedType { INTEGER, BIGINT, NUMBER, BOOLEAN, DATE, TIMESTAMP, TEXT }
 }

@@ -42,7 +42,8 @@ import java.util.function.Function;
  *       group separators removed, then decimal syntax ({@code -1.5}, {@code 1e3}, {@code .5},
  *       {@code nan}, {@code inf}). Leading zeros are accepted: {@code 007} reads as 7 (as in dbt;
  *       declare such columns in column_types to keep them as text). The column is INTEGER when every
- *       value is integral ({@code 1.0} counts, as agate normalizes) and fits a long, else NUMBER;</li>
+ *       value is integral ({@code 1.0} counts, as agate normalizes) and fits 32 bits, as in dbt; BIGINT
+ *       when they fit a long but not 32 bits (where dbt's load fails), else NUMBER;</li>
  *   <li>DATE — {@code YYYY-M-D} (strptime {@code %Y-%m-%d}: 4-digit year, 1–2 digit month/day);</li>
  *   <li>TIMESTAMP — either {@code YYYY-MM-DD hh:mm:ss} (strptime {@code %Y-%m-%d %H:%M:%S}, no
  *       fraction) for the whole column, or ISO 8601 with 'T' for the whole column (optional seconds,
@@ -189,8 +190,14 @@ public final class SeedReader {
 
     if ((candidates & NUMBER) != 0) {
       if (integral && fitsLong) {
-        for (Object[] row : rows) row[c] = toLong((String) row[c]);
-        return SeedType.INTEGER;
+        boolean fitsInt = true;
+        for (Object[] row : rows) {
+          Long l = toLong((String) row[c]);
+          row[c] = l;
+          if (l != null && (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE)) fitsInt = false;
+        }
+        // dbt types whole numbers INTEGER (and then fails on values past 32 bits): BIGINT keeps those
+        return fitsInt ? SeedType.INTEGER : SeedType.BIGINT;
       }
       boolean exact = integral; // integers beyond long: keep them exact
       for (Object[] row : rows) {

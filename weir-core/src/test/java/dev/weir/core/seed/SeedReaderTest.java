@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SeedReaderTest {
   /** DuckDB-like type names, standing in for a Dialect. */
   static final Function<SeedType, String> TYPES = t -> switch (t) {
-    case INTEGER -> "BIGINT";
+    case INTEGER -> "INTEGER";
+    case BIGINT -> "BIGINT";
     case NUMBER -> "DOUBLE";
     case BOOLEAN -> "BOOLEAN";
     case DATE -> "DATE";
@@ -65,7 +66,7 @@ class SeedReaderTest {
     assertThat(column(d, "name")).containsExactly("Smith, Jane", "multi\nline\nnote", null, null);
     assertThat(column(d, "notes")).containsExactly("She said \"hi\"", "plain", "ends with comma,", "x");
     assertThat(column(d, "id")).containsExactly(1L, 2L, 3L, 4L);
-    assertThat(d.columns().get(0)).isEqualTo(new ColumnInfo("id", "BIGINT", 1, null));
+    assertThat(d.columns().get(0)).isEqualTo(new ColumnInfo("id", "INTEGER", 1, null));
   }
 
   @Test
@@ -154,6 +155,18 @@ class SeedReaderTest {
     assertThat(type(d, "text_col")).isEqualTo(SeedType.TEXT);
     assertThat(column(d, "text_col")).containsExactly("hello", "  spaced  ", null, null);
     assertThat(d.columns().get(d.columnNames().indexOf("text_col")).dataType()).isEqualTo("VARCHAR");
+  }
+
+  @Test
+  void wholeNumbersAreIntegerAsInDbtAndBigintPast32Bits() throws Exception {
+    Path f = tmp.resolve("ints.csv");
+    Files.writeString(f, "small,big,edge\n1,3000000000,2147483647\n-7,4,-2147483648\n");
+    SeedData d = SeedReader.read(f, SeedOptions.defaults(), TYPES);
+    assertThat(type(d, "small")).isEqualTo(SeedType.INTEGER);
+    assertThat(type(d, "edge")).isEqualTo(SeedType.INTEGER);
+    assertThat(type(d, "big")).isEqualTo(SeedType.BIGINT);
+    assertThat(column(d, "big")).containsExactly(3_000_000_000L, 4L);
+    assertThat(d.columns().get(d.columnNames().indexOf("big")).dataType()).isEqualTo("BIGINT");
   }
 
   @Test

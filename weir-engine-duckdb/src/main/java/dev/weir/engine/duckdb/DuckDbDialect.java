@@ -22,14 +22,14 @@ public final class DuckDbDialect implements Dialect {
   }
 
   /**
-   * Seed column types. Integers load as BIGINT: dbt-duckdb's agate inference gives whole numbers
-   * a 64-bit type in practice, and BIGINT never overflows on ids or epoch values that INTEGER
-   * would reject, while costing nothing noticeable in DuckDB's compressed storage.
+   * Seed column types, as dbt-duckdb's (whole numbers INTEGER, fractions DOUBLE); whole numbers past
+   * 32 bits are BIGINT, where dbt-duckdb's load fails.
    */
   @Override
   public String typeFor(SeedType type) {
     return switch (type) {
-      case INTEGER -> "BIGINT";
+      case INTEGER -> "INTEGER";
+      case BIGINT -> "BIGINT";
       case NUMBER -> "DOUBLE";
       case BOOLEAN -> "BOOLEAN";
       case DATE -> "DATE";

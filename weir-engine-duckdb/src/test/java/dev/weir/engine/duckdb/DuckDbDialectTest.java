@@ -35,7 +35,8 @@ class DuckDbDialectTest {
 
   @Test
   void seedTypes() {
-    assertThat(d.typeFor(SeedType.INTEGER)).isEqualTo("BIGINT");
+    assertThat(d.typeFor(SeedType.INTEGER)).isEqualTo("INTEGER");
+    assertThat(d.typeFor(SeedType.BIGINT)).isEqualTo("BIGINT");
     assertThat(d.typeFor(SeedType.NUMBER)).isEqualTo("DOUBLE");
     assertThat(d.typeFor(SeedType.BOOLEAN)).isEqualTo("BOOLEAN");
     assertThat(d.typeFor(SeedType.DATE)).isEqualTo("DATE");

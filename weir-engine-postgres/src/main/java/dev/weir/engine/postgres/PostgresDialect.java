@@ -98,7 +98,8 @@ public final class PostgresDialect implements Dialect {
   @Override
   public String typeFor(SeedType type) {
     return switch (type) {
-      case INTEGER -> "bigint";
+      case INTEGER -> "integer";
+      case BIGINT -> "bigint";
       case NUMBER -> "float8";
       case BOOLEAN -> "boolean";
       case DATE -> "date";

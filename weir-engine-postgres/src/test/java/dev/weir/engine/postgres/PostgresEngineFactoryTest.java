@@ -46,7 +46,8 @@ class PostgresEngineFactoryTest {
     Dialect d = factory.dialect(TestingPostgres.target(db, with("host", "no-such-host.invalid")));
     assertThat(d.quote("My \"col\"")).isEqualTo("\"My \"\"col\"\"\"");
     assertThat(d.subqueryNeedsAlias()).isTrue();
-    assertThat(d.typeFor(Dialect.SeedType.INTEGER)).isEqualTo("bigint");
+    assertThat(d.typeFor(Dialect.SeedType.INTEGER)).isEqualTo("integer");
+    assertThat(d.typeFor(Dialect.SeedType.BIGINT)).isEqualTo("bigint");
   }
 
   @Test
