@@ -128,7 +128,7 @@ final class DebeziumEnvelope {
       JsonNode fs = field(schema, e.getKey());
       try {
         values.add(value(e.getValue(), fs));
-      } catch (RuntimeException ex) {
+      } catch (ColumnKind.BadValue | RuntimeException ex) {
         throw new ColumnKind.BadValue("column " + e.getKey() + ": " + ex.getMessage());
       }
     }
@@ -139,6 +139,13 @@ final class DebeziumEnvelope {
     if (v == null || v.isNull()) return null;
     if (fs != null) {
       String logical = fs.path("name").asText("");
+      String type = fs.path("type").asText("");
+      // a value that does not have its schema's JSON type (a number for int64, ...) is refused, never read as 0
+      boolean integral = v.isIntegralNumber() && v.canConvertToLong();
+      if ((type.startsWith("int") && !integral) || (type.startsWith("float") && !v.isNumber()) || (type.equals("boolean") && !v.isBoolean())
+          || ((type.equals("string") || type.equals("bytes")) && !v.isTextual() && !logical.equals("org.apache.kafka.connect.data.Decimal"))) {
+        throw new ColumnKind.BadValue("value " + v + " is not of its schema's type " + type);
+      }
       switch (logical) {
         case "org.apache.kafka.connect.data.Decimal" -> {
           int scale = Integer.parseInt(fs.path("parameters").path("scale").asText("0"));
@@ -160,7 +167,7 @@ final class DebeziumEnvelope {
           // Json, Uuid, Enum, ZonedTime, Xml...: their plain type below (text)
         }
       }
-      switch (fs.path("type").asText("")) {
+      switch (type) {
         case "int8", "int16", "int32" -> { return v.intValue(); }
         case "int64" -> { return v.longValue(); }
         case "float32", "float64" -> { return v.doubleValue(); }
