@@ -31,21 +31,7 @@ class CdcPublishE2ETest {
     try (CdcSource src = CdcSource.start(dir.resolve("pg")); KafkaBroker broker = KafkaBroker.start(dir.resolve("kafka"))) {
       src.sql("create table public.items (id int primary key, name text, qty int)", "alter table public.items replica identity full",
           "insert into public.items values (1, 'a', 10), (2, 'b', 20)");
-      TestProject p = TestProject.create(dir.resolve("project"), "cdcpub", "");
-      p.env.put("PGPW", "x");
-      p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
-      p.file("cdc/shop.yml", """
-          name: shop
-          host: localhost
-          port: %d
-          database: postgres
-          user: postgres
-          password: "{{ env_var('PGPW') }}"
-          tables: [public.items]
-          publish:
-            bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"
-            topic_prefix: shop_events
-          """.formatted(src.port()));
+      TestProject p = project(dir, src, broker, "public.items", "topic_prefix: shop_events");
       p.run("cdc", "run", "--until-caught-up").ok();
       src.sql("insert into public.items values (3, 'c', 30)", "update public.items set qty = 11 where id = 1",
           "delete from public.items where id = 2");
@@ -98,22 +84,7 @@ class CdcPublishE2ETest {
       src.sql("create table public.orders (id int primary key, customer text, amount numeric(10,2), placed timestamp, due date)",
           "insert into public.orders select g, 'c' || (g % 7), g * 1.25, timestamp '2026-01-01 08:00:00.250' + g * interval '1 minute',"
               + " date '2026-02-01' + g from generate_series(1, 200) g");
-      TestProject p = TestProject.create(dir.resolve("project"), "cdcvia", "");
-      p.env.put("PGPW", "x");
-      p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
-      p.file("cdc/shop.yml", """
-          name: shop
-          host: localhost
-          port: %d
-          database: postgres
-          user: postgres
-          password: "{{ env_var('PGPW') }}"
-          tables: [public.orders]
-          publish:
-            bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"
-            topic_prefix: shop
-            warehouse: false
-          """.formatted(src.port()));
+      TestProject p = project(dir, src, broker, "public.orders", "topic_prefix: shop\n  warehouse: false");
       p.file("streams/orders.yml", """
           name: orders
           kafka: {bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"}
@@ -157,6 +128,26 @@ class CdcPublishE2ETest {
       assertThat(p.rows("select count(*) from information_schema.tables where table_schema = 'raw_shop' and table_name = 'orders'")).containsExactly("0");
       src.dropSlot("weir_shop", "weir_shop");
     }
+  }
+
+  /** A project with CDC source {@code shop} on {@code table} of the Postgres server, publishing to the broker ({@code publish} lines added). */
+  private static TestProject project(Path dir, CdcSource src, KafkaBroker broker, String table, String publish) {
+    TestProject p = TestProject.create(dir.resolve("project"), "cdcpub", "");
+    p.env.put("PGPW", "x");
+    p.env.put("KAFKA_BOOTSTRAP", broker.bootstrapServers());
+    p.file("cdc/shop.yml", """
+        name: shop
+        host: localhost
+        port: %d
+        database: postgres
+        user: postgres
+        password: "{{ env_var('PGPW') }}"
+        tables: [%s]
+        publish:
+          bootstrap_servers: "{{ env_var('KAFKA_BOOTSTRAP') }}"
+          %s
+        """.formatted(src.port(), table, publish));
+    return p;
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
