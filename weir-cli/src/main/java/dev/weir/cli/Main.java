@@ -34,6 +34,15 @@ public final class Main implements Runnable {
       for (String line : new Version().getVersion()) System.out.println(line);
       return 0;
     }
+    if (args.length > 0 && args[0].equals("parse")) ParseCommand.prefetch(args);
+    try {
+      return runCommand(args);
+    } finally {
+      ParseCommand.PREFETCH.remove();
+    }
+  }
+
+  private static int runCommand(String... args) {
     CommandLine cl = new CommandLine(new Main());
     // picocli reflects over every command it is given (~0.15 s for all of Weir's): give it only the one named,
     // and all of them when none is named or the name is unknown (help, suggestions).

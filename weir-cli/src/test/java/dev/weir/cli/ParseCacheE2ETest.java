@@ -25,6 +25,17 @@ class ParseCacheE2ETest {
   }
 
   @Test
+  void anotherTargetPathIsCheckedAgainstItsOwnFiles(@TempDir Path tmp) {
+    // the up-to-date snapshot starts before the command line is read, for target/: with target-path out/ it is taken again
+    TestProject p = TestProject.create(tmp, "tp", "target-path: out\n").file("models/a.sql", "select 1 as id\n");
+    p.run("parse").ok();
+    assertThat(p.run("parse").ok().out()).contains("up to date").contains("out/manifest.json");
+    p.file("models/a.sql", "select 2 as id\n");
+    assertThat(p.run("parse").ok().out()).doesNotContain("up to date");
+    assertThat(p.run("parse").ok().out()).contains("up to date");
+  }
+
+  @Test
   void parseTwiceIsUpToDateAndAnEditedFileIsParsedAgain(@TempDir Path tmp) {
     TestProject p = project(tmp);
     p.run("parse").ok();
