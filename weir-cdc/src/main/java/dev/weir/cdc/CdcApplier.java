@@ -176,6 +176,7 @@ final class CdcApplier {
     Map<String, List<Change>> byTable = new LinkedHashMap<>();
     // publish.warehouse false: the changes went to Kafka only; the transaction stores the position alone
     if (spec.writesTables()) for (Change c : todo) byTable.computeIfAbsent(c.table(), k -> new ArrayList<>()).add(c);
+    else for (Change c : todo) if (c.op() != 't' && c.keySchema() == null) throw noPrimaryKey(c.table());
     Map<String, Object[]> prepared = new LinkedHashMap<>();
     long seq = events;
     // by identity: a record's hashCode would hash the whole row image and its schema (a tenth of the applier's CPU)
@@ -267,6 +268,11 @@ final class CdcApplier {
     return new Applied(changes.size(), todo.size(), skipped, hist, newPos, (System.nanoTime() - t0) / 1_000_000);
   }
 
+  private CdcStoppedException noPrimaryKey(String table) {
+    return new CdcStoppedException("CDC source '" + spec.name() + "': table " + table + " has no primary key; changes are merged by"
+        + " primary key, so add one (or leave the table out of 'tables')");
+  }
+
   private String lit(String v) { return v == null ? "null" : d.stringLiteral(v); }
 
   private String tsLit(long ms) {
@@ -292,10 +298,7 @@ final class CdcApplier {
       }
       if (keys.isEmpty() && c.keySchema() != null) for (Field f : c.keySchema().fields()) keys.add(f.name());
     }
-    if (keys.isEmpty()) {
-      throw new CdcStoppedException("CDC source '" + spec.name() + "': table " + table + " has no primary key; changes are merged by"
-          + " primary key, so add one (or leave the table out of 'tables')");
-    }
+    if (keys.isEmpty()) throw noPrimaryKey(table);
     TableState t = tables.get(table);
     String ident = table.substring(table.indexOf('.') + 1);
     if (t == null) {

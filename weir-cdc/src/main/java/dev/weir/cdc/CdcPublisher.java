@@ -61,9 +61,10 @@ final class CdcPublisher implements AutoCloseable {
     }
     this.producer = new KafkaProducer<>(props);
     this.admin = Admin.create(adminProps);
-    // with schemas, as Kafka Connect writes by default: consumers (a Weir stream with format debezium too) get typed values
-    keys.configure(Map.of("schemas.enable", "true"), true);
-    values.configure(Map.of("schemas.enable", "true"), false);
+    // values with their schema, as Kafka Connect writes by default (consumers, a Weir stream with format debezium too, get
+    // typed values; publish.schemas: false leaves it out); keys without, so that their bytes, which pick the partition, stay put
+    keys.configure(Map.of("schemas.enable", "false"), true);
+    values.configure(Map.of("schemas.enable", String.valueOf(p.schemas())), false);
   }
 
   /** The topic of a table ({@code schema.table}, {@code database.table} for binlog sources). */

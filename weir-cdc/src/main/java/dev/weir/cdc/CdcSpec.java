@@ -39,9 +39,11 @@ public record CdcSpec(String name, String file, int line, String connector, Stri
    * event as Debezium's JSON envelope with its schema (op, before, after, source position) keyed by the primary key.
    * {@code warehouse} false: Kafka is the only transport, the source writes no warehouse table (only its position,
    * so that a restart neither loses nor republishes more than the batch in flight); a stream with format debezium
-   * applies the topics.
+   * applies the topics. {@code schemas} false: values without their Connect schema (the bare envelope); keys never carry one
+   * (their bytes decide the partition).
    */
-  public record Publish(String bootstrapServers, String topicPrefix, java.util.Map<String, String> properties, boolean warehouse) {}
+  public record Publish(String bootstrapServers, String topicPrefix, java.util.Map<String, String> properties, boolean warehouse,
+                        boolean schemas) {}
 
   /** Whether the captured changes are applied to warehouse tables (false when they only go to Kafka). */
   public boolean writesTables() {

@@ -29,7 +29,7 @@ public final class CdcSpecs {
   private static final Set<String> KEYS = Set.of("name", "description", "connector", "host", "port", "database", "user",
       "password", "tables", "table_pattern", "target_schema", "snapshot", "soft_delete", "history", "slot", "publication",
       "max_batch", "server_id", "publish");
-  private static final Set<String> PUBLISH_KEYS = Set.of("bootstrap_servers", "topic_prefix", "properties", "warehouse");
+  private static final Set<String> PUBLISH_KEYS = Set.of("bootstrap_servers", "topic_prefix", "properties", "warehouse", "schemas");
   private static final List<String> CONNECTORS = List.of("postgres", "mysql", "mariadb");
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*");
@@ -226,7 +226,7 @@ public final class CdcSpecs {
             + " transport and no warehouse table is written here, so 'soft_delete' and 'history' do not apply (a stream with format"
             + " debezium applies the topics)");
       }
-      publish = new CdcSpec.Publish(value(p, "bootstrap_servers", file, env, false), prefix, props, warehouse);
+      publish = new CdcSpec.Publish(value(p, "bootstrap_servers", file, env, false), prefix, props, warehouse, bool(p, "schemas", file, true));
     }
     return new CdcSpec(name, file, m.line, connector, host, port, database, user, password, List.copyOf(tables), pattern,
         targetSchema, snapshot, softDelete, history, slot, publication, maxBatch, serverId, publish);

@@ -101,6 +101,8 @@ class CdcSpecsTest {
     String pub = "    publish: {bootstrap_servers: 'k:9092', topic_prefix: shop}\n";
     CdcSpec both = CdcSpecs.parse(BASE + pub, "cdc/shop.yml", ENV).get(0);
     assertThat(both.publish().warehouse()).isTrue();
+    assertThat(both.publish().schemas()).isTrue();
+    assertThat(CdcSpecs.parse(BASE + pub.replace("}", ", schemas: false}"), "cdc/shop.yml", ENV).get(0).publish().schemas()).isFalse();
     assertThat(both.writesTables()).isTrue();
     CdcSpec only = CdcSpecs.parse(BASE + pub.replace("}", ", warehouse: false}"), "cdc/shop.yml", ENV).get(0);
     assertThat(only.writesTables()).isFalse();

@@ -35,6 +35,11 @@ final class DebeziumEnvelope {
 
   /** The fields of the change's row, then {@link #OP} and {@link #COMMIT_TS}. */
   static Decoder.Fields parse(byte[] value, byte[] key) throws ColumnKind.BadValue {
+    return parse(value, key, new java.util.HashMap<>());
+  }
+
+  /** {@link #parse(byte[], byte[])}, noting in {@code typeHints} the SQL type a column's Connect schema gives (decimals' precision and scale). */
+  static Decoder.Fields parse(byte[] value, byte[] key, java.util.Map<String, String> typeHints) throws ColumnKind.BadValue {
     JsonNode root = tree(value, "value");
     if (root == null || !root.isObject()) throw new ColumnKind.BadValue("not a Debezium change event (not a JSON object)");
     JsonNode schema = null;
@@ -55,12 +60,12 @@ final class DebeziumEnvelope {
       case "c", "r", "u" -> {
         JsonNode after = env.get("after");
         if (after == null || !after.isObject()) throw new ColumnKind.BadValue("Debezium '" + op + "' event without an 'after' image");
-        row(after, field(schema, "after"), names, values);
+        row(after, field(schema, "after"), names, values, typeHints);
       }
       case "d" -> {
         JsonNode before = env.get("before");
         if (before != null && before.isObject() && before.size() > 0) {
-          row(before, field(schema, "before"), names, values);
+          row(before, field(schema, "before"), names, values, typeHints);
         } else if (key != null) {
           JsonNode k = tree(key, "key");
           JsonNode kSchema = null;
@@ -69,7 +74,7 @@ final class DebeziumEnvelope {
             k = k.get("payload");
           }
           if (k == null || !k.isObject()) throw new ColumnKind.BadValue("Debezium delete without a 'before' image or a JSON object key");
-          row(k, kSchema, names, values);
+          row(k, kSchema, names, values, typeHints);
         } else {
           throw new ColumnKind.BadValue("Debezium delete without a 'before' image or a key");
         }
@@ -120,12 +125,20 @@ final class DebeziumEnvelope {
     return null;
   }
 
-  private static void row(JsonNode image, JsonNode schema, List<String> names, List<Object> values) throws ColumnKind.BadValue {
+  private static void row(JsonNode image, JsonNode schema, List<String> names, List<Object> values, java.util.Map<String, String> typeHints)
+      throws ColumnKind.BadValue {
     var it = image.fields();
     while (it.hasNext()) {
       var e = it.next();
       names.add(e.getKey());
       JsonNode fs = field(schema, e.getKey());
+      if (fs != null && "org.apache.kafka.connect.data.Decimal".equals(fs.path("name").asText())) {
+        // the source's precision and scale (at most DuckDB's 38 digits), as CDC's own tables keep them
+        int scale = Math.min(38, Integer.parseInt(fs.path("parameters").path("scale").asText("0")));
+        String p = fs.path("parameters").path("connect.decimal.precision").asText(null);
+        int precision = Math.max(scale, p == null ? 38 : Math.min(38, Integer.parseInt(p)));
+        typeHints.putIfAbsent(e.getKey(), "decimal(" + precision + "," + scale + ")");
+      }
       try {
         values.add(value(e.getValue(), fs));
       } catch (ColumnKind.BadValue | RuntimeException ex) {
@@ -153,7 +166,8 @@ final class DebeziumEnvelope {
           return new BigDecimal(new BigInteger(Base64.getDecoder().decode(v.asText())), scale);
         }
         case "io.debezium.data.VariableScaleDecimal" -> {
-          return new BigDecimal(new BigInteger(Base64.getDecoder().decode(v.path("value").asText())), v.path("scale").asInt());
+          // no fixed scale to type a column with: its exact text (varchar), as CDC's own tables keep it on DuckDB
+          return new BigDecimal(new BigInteger(Base64.getDecoder().decode(v.path("value").asText())), v.path("scale").asInt()).toPlainString();
         }
         case "io.debezium.time.Date", "org.apache.kafka.connect.data.Date" -> { return LocalDate.ofEpochDay(v.longValue()); }
         case "io.debezium.time.Timestamp", "org.apache.kafka.connect.data.Timestamp" -> { return micros(Math.multiplyExact(v.longValue(), 1000L)); }

@@ -26,6 +26,11 @@ public final class Decoder {
   private final StreamSpec spec;
   private final AvroValues avro;
 
+  /** SQL types the values' own schemas give (Debezium decimals: {@code decimal(p,s)}), by column; filled as records are parsed. */
+  private final Map<String, String> typeHints = new java.util.HashMap<>();
+
+  Map<String, String> typeHints() { return typeHints; }
+
   public Decoder(StreamSpec spec) {
     this.spec = spec;
     this.avro = spec.format() == StreamSpec.Format.AVRO ? new AvroValues(spec.avro()) : null;
@@ -79,7 +84,7 @@ public final class Decoder {
       case JSON:
         return new Parsed(parseObject(value), null, null, null);
       case DEBEZIUM:
-        return new Parsed(DebeziumEnvelope.parse(value, key), null, null, null);
+        return new Parsed(DebeziumEnvelope.parse(value, key, typeHints), null, null, null);
       case AVRO:
         return new Parsed(avro.decode(value), null, null, null);
       case CSV:

@@ -24,6 +24,10 @@ final class JsonRowTranscoder {
   private static final byte TRUE = 4;
   private static final byte FALSE = 5;
   private static final byte NULL = 6;
+  /** Jackson's default read limits (StreamReadConstraints): a record past one is the general path's to refuse. */
+  private static final int MAX_NUMBER = 1000;
+  private static final int MAX_STRING = 20_000_000;
+  private static final int MAX_NAME = 50_000;
 
   private final byte[][] names;
   private final ColumnKind[] kinds;
@@ -85,7 +89,7 @@ final class JsonRowTranscoder {
         if (c == '\\' || c < 0x20) return false; // escaped or non-ASCII names, control characters: the general path
         p++;
       }
-      if (p >= n) return false;
+      if (p >= n || p - ns > MAX_NAME) return false;
       int col = column(b, ns, p, field++);
       p = ws(b, p + 1);
       if (p >= n || b[p] != ':') return false;
@@ -123,6 +127,7 @@ final class JsonRowTranscoder {
           }
         }
         vs++;
+        if (p - vs > MAX_STRING) return false;
         if (col >= 0) {
           start[col] = vs;
           end[col] = p;
@@ -193,6 +198,7 @@ final class JsonRowTranscoder {
       if (fracDigits == 0) return -1;
     }
     if (p < n && (b[p] == 'e' || b[p] == 'E')) return -1; // exponents (and infinities) take the general path
+    if (p - s > MAX_NUMBER) return -1;
     if (col < 0) return p;
     // "-0": the general path reads the integer 0 (a double column then gets 0.0, not -0.0)
     if (!frac && neg && intDigits == 1 && b[intStart] == '0') return -1;

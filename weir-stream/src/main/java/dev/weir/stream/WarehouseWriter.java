@@ -163,7 +163,7 @@ final class WarehouseWriter implements AutoCloseable {
     if (debezium && spec.key().isEmpty() && st.derivedKey == null) {
       // the table's primary key, as Debezium keys its events
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        if (r.key() == null || r.value() == null) continue;
+        if (r.key() == null) continue; // tombstones carry the key too
         List<String> k = DebeziumEnvelope.keyNames(r.key());
         if (k != null) {
           st.derivedKey = List.copyOf(k);
@@ -194,8 +194,10 @@ final class WarehouseWriter implements AutoCloseable {
       for (int i = 0; i < names.size(); i++) {
         // a declared decimal(p,s) keeps its precision and scale (the kind alone says decimal(38,9))
         ColumnKind.Declared declared = spec.columns().get(names.get(i));
+        // so does a Debezium decimal whose schema gives them
+        String hint = kinds.get(i) == ColumnKind.DECIMAL ? decoder.typeHints().get(names.get(i)) : null;
         String type = declared != null && declared.sqlType() != null && declared.kind() == kinds.get(i) ? declared.sqlType()
-            : kinds.get(i).sqlType(st.engineType);
+            : hint != null ? hint : kinds.get(i).sqlType(st.engineType);
         columns.add(new ColumnInfo(names.get(i), type));
       }
       int[] keyIdx = keyIndexes(names);
@@ -370,6 +372,7 @@ final class WarehouseWriter implements AutoCloseable {
         return commit(b, () -> load(st.target, columns, rows, b.file), BatchReport.LOAD, total, b.rowCount, bad);
       }
       loadStage(columns, rows, b.file);
+      if (b.truncates > 0) dropBeforeTruncates();
       if (!spec.checks().isEmpty()) applyChecks(b, bad);
       mark = lap(b, BatchReport.LOAD, mark);
       String output = outputSql();
@@ -394,6 +397,7 @@ final class WarehouseWriter implements AutoCloseable {
         }
         checkThreshold(total - b.tombstones, bad);
         loadStage(columns, good, null);
+        if (b.truncates > 0) dropBeforeTruncates();
         return commit(b, () -> writeFromStage(output, outCols, b.truncates > 0), BatchReport.INSERT, total, -1, bad);
       }
     } finally {
@@ -420,7 +424,9 @@ final class WarehouseWriter implements AutoCloseable {
     String stageName = d.render(stage);
     QueryResult r;
     try {
-      r = s.query("select _kafka_topic, _kafka_partition, _kafka_offset, " + failed + " from " + stageName + " where " + any, -1);
+      // Debezium deletes (often only a key) and truncates carry no row to check
+      String rowsOnly = debezium ? " and " + d.quote(DebeziumEnvelope.OP) + " not in ('d', 't')" : "";
+      r = s.query("select _kafka_topic, _kafka_partition, _kafka_offset, " + failed + " from " + stageName + " where (" + any + ")" + rowsOnly, -1);
     } catch (RuntimeException e) {
       throw new StreamStoppedException("Stream '" + spec.name() + "': a check does not run on the batch's columns: " + firstLine(e.getMessage()), e);
     }
@@ -593,6 +599,19 @@ final class WarehouseWriter implements AutoCloseable {
     load(stage, columns, rows, file);
   }
 
+  /**
+   * Format debezium: drops from the stage the events that a later truncate of their partition supersedes (earlier
+   * truncates included), before checks and the transform see the batch; the truncate itself empties the target in
+   * the batch's transaction ({@link #writeFromStage}).
+   */
+  private void dropBeforeTruncates() {
+    String st = d.render(stage);
+    String op = d.quote(DebeziumEnvelope.OP);
+    s.execute("delete from " + st + " as weir_s where exists (select 1 from " + st + " as weir_tr where weir_tr." + op + " = 't'"
+        + " and weir_tr._kafka_topic = weir_s._kafka_topic and weir_tr._kafka_partition = weir_s._kafka_partition"
+        + " and weir_tr._kafka_offset > weir_s._kafka_offset)");
+  }
+
   /** The batch's output query: the transform over {@code batch} (the staged rows), or the staged rows. */
   private String outputSql() {
     String batch = "select * from " + d.render(stage);
@@ -630,6 +649,13 @@ final class WarehouseWriter implements AutoCloseable {
     }
     List<String> names = outCols.stream().map(ColumnInfo::name).toList();
     List<String> key = key();
+    if ((key == null || key.isEmpty()) && debezium && findName(names, DebeziumEnvelope.OP) != null
+        && ((Number) s.query("select count(*) from (" + output + ") as weir_q where " + d.quote(findName(names, DebeziumEnvelope.OP))
+            + " <> 't'", 1).rows().get(0).get(0)).longValue() == 0) {
+      // no row to match (only truncates, or every record a dead letter) before any event told the key: nothing to merge
+      if (truncated) s.execute("delete from " + t);
+      return;
+    }
     if (key == null || key.isEmpty()) {
       throw new StreamStoppedException("Stream '" + spec.name() + "': format debezium applies changes by the table's primary key, but the"
           + " events carry no key (a table without a primary key?): set 'key:' to the columns rows are matched on, or 'mode: append'");
@@ -666,19 +692,11 @@ final class WarehouseWriter implements AutoCloseable {
       throw new StreamStoppedException("Stream '" + spec.name() + "': mode upsert keeps the latest row by offset, so the transform must "
           + "select _kafka_offset (or set event_time)");
     }
-    String afterTruncate = "";
-    if (truncated) {
-      // a truncate empties the table; changes before it in its partition are gone with it
-      s.execute("delete from " + t);
-      if (names.contains("_kafka_partition") && names.contains("_kafka_topic")) {
-        afterTruncate = " and not exists (select 1 from " + d.render(stage) + " as weir_tr where weir_tr." + d.quote(DebeziumEnvelope.OP)
-            + " = 't' and weir_tr._kafka_topic = weir_q._kafka_topic and weir_tr._kafka_partition = weir_q._kafka_partition"
-            + " and weir_tr._kafka_offset > weir_q._kafka_offset)";
-      }
-    }
+    // a truncate empties the table (the events before it in its partition already left the stage: dropBeforeTruncates)
+    if (truncated) s.execute("delete from " + t);
     s.execute(d.dropIfExists(dedup, dev.weir.core.engine.RelationType.TABLE));
     s.execute("create table " + d.render(dedup) + " as select " + cols + " from (select weir_q.*, row_number() over (partition by "
-        + keys + " order by " + order + ") as weir_rn from (" + output + ") as weir_q where " + notNull + afterTruncate
+        + keys + " order by " + order + ") as weir_rn from (" + output + ") as weir_q where " + notNull
         + ") as weir_r where weir_rn = 1");
     String dd = d.render(dedup);
     String match = String.format(keyMatch.toString(), t);

@@ -99,13 +99,13 @@ class DebeziumStreamTest {
       assertThat(r.failure()).isNull();
       assertThat(TestWarehouse.rows(e, "select id, price, placed, due, note, _weir_op from raw.orders order by id"))
           .extracting(Object::toString)
-          .containsExactly("[1, 10.500000000, 2026-03-01T09:30:15.123456, 2026-03-08, n1, r]",
-              "[2, 21.750000000, 2026-03-01T09:30:15.123456, 2026-03-09, changed, u]",
-              "[4, 40.000000000, 2026-03-01T10:30:15.123456, 2026-03-08, null, c]");
+          .containsExactly("[1, 10.50, 2026-03-01T09:30:15.123456, 2026-03-08, n1, r]",
+              "[2, 21.75, 2026-03-01T09:30:15.123456, 2026-03-09, changed, u]",
+              "[4, 40.00, 2026-03-01T10:30:15.123456, 2026-03-08, null, c]");
       assertThat(TestWarehouse.rows(e, "select column_name, data_type from duckdb_columns() where table_name = 'orders'"
           + " and column_name in ('id', 'price', 'placed', 'due', '_weir_commit_ts') order by column_name"))
           .extracting(row -> row.get(0) + " " + row.get(1))
-          .containsExactly("_weir_commit_ts TIMESTAMP", "due DATE", "id INTEGER", "placed TIMESTAMP", "price DECIMAL(38,9)");
+          .containsExactly("_weir_commit_ts TIMESTAMP", "due DATE", "id INTEGER", "placed TIMESTAMP", "price DECIMAL(10,2)");
       assertThat(TestWarehouse.rows(e, "select error from raw.weir_dead_letters where stream = 'orders' order by record_offset"))
           .extracting(row -> row.get(0)).containsExactly("Debezium 'c' event without an 'after' image",
               "column id: value \"eight\" is not of its schema's type int32");
@@ -118,6 +118,25 @@ class DebeziumStreamTest {
       assertThat(run(e, "orders", "shop.public.orders", "dead_letter: {max_fraction: 0.9}\n").failure()).isNull();
       assertThat(TestWarehouse.rows(e, "select id, note from raw.orders order by id")).extracting(Object::toString)
           .containsExactly("[7, after truncate]");
+    }
+  }
+
+  @Test
+  void aTruncateSupersedesEarlierEventsBeforeTheTransformAndChecksSkipDeletes(@TempDir Path dir) throws Exception {
+    broker.createTopic("inv.parts", 1);
+    String c = "{\"before\":null,\"after\":{\"id\":%d,\"note\":\"n%d\"},\"source\":{\"ts_ms\":1000},\"op\":\"c\"}";
+    broker.produce("inv.parts", List.of(new String[] {"{\"id\":1}", c.formatted(1, 1)}, new String[] {"{\"id\":2}", c.formatted(2, 2)},
+        new String[] {null, "{\"before\":null,\"after\":null,\"source\":{\"ts_ms\":1001},\"op\":\"t\"}"},
+        new String[] {"{\"id\":3}", c.formatted(3, 3)}, new String[] {"{\"id\":4}", c.formatted(4, 4)},
+        // a delete whose before image holds only the key: the row check must not turn it into a dead letter
+        new String[] {"{\"id\":4}", "{\"before\":{\"id\":4,\"note\":null},\"after\":null,\"source\":{\"ts_ms\":1002},\"op\":\"d\"}"}));
+    try (Engine e = TestWarehouse.duckdb(dir)) {
+      // the transform keeps no partition column: the truncate must still drop ids 1 and 2 of its batch
+      StreamRunner.Result r = run(e, "parts", "inv.parts", "transform: select id, note, _weir_op, _kafka_offset from batch\n"
+          + "checks: ['note is not null']\n");
+      assertThat(r.failure()).isNull();
+      assertThat(TestWarehouse.rows(e, "select id, note from raw.parts order by id")).extracting(Object::toString).containsExactly("[3, n3]");
+      assertThat(TestWarehouse.scalar(e, "select count(*) from raw.weir_dead_letters where stream = 'parts'")).isEqualTo(0L);
     }
   }
 
