@@ -33,12 +33,10 @@ final class DebeziumEnvelope {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The fields of the change's row, then {@link #OP} and {@link #COMMIT_TS}. */
-  static Decoder.Fields parse(byte[] value, byte[] key) throws ColumnKind.BadValue {
-    return parse(value, key, new java.util.HashMap<>());
-  }
-
-  /** {@link #parse(byte[], byte[])}, noting in {@code typeHints} the SQL type a column's Connect schema gives (decimals' precision and scale). */
+  /**
+   * The fields of the change's row, then {@link #OP} and {@link #COMMIT_TS}; notes in {@code typeHints} the SQL type a
+   * column's Connect schema gives (decimals' precision and scale).
+   */
   static Decoder.Fields parse(byte[] value, byte[] key, java.util.Map<String, String> typeHints) throws ColumnKind.BadValue {
     JsonNode root = tree(value, "value");
     if (root == null || !root.isObject()) throw new ColumnKind.BadValue("not a Debezium change event (not a JSON object)");

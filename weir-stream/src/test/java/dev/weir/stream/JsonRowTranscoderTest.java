@@ -149,14 +149,19 @@ class JsonRowTranscoderTest {
     return out;
   }
 
-  @Test
-  void inferredSchemaRowsAreTheGeneralPaths() {
+  /** id bigint, name varchar, amount double, ok boolean. */
+  private static LinkedHashMap<String, ColumnKind> baseSchema() {
     LinkedHashMap<String, ColumnKind> schema = new LinkedHashMap<>();
     schema.put("id", ColumnKind.BIGINT);
     schema.put("name", ColumnKind.VARCHAR);
     schema.put("amount", ColumnKind.DOUBLE);
     schema.put("ok", ColumnKind.BOOLEAN);
-    int[] r = compare("", schema, false, null, 11, 40_000);
+    return schema;
+  }
+
+  @Test
+  void inferredSchemaRowsAreTheGeneralPaths() {
+    int[] r = compare("", baseSchema(), false, null, 11, 40_000);
     // both paths are exercised: the fast one takes plenty, the general one still gets some
     assertThat(r[0]).isGreaterThan(500);
     assertThat(r[1]).isGreaterThan(50);
@@ -164,11 +169,7 @@ class JsonRowTranscoderTest {
 
   @Test
   void declaredSchemaWithUpsertKeyRowsAreTheGeneralPaths() {
-    LinkedHashMap<String, ColumnKind> schema = new LinkedHashMap<>();
-    schema.put("id", ColumnKind.BIGINT);
-    schema.put("name", ColumnKind.VARCHAR);
-    schema.put("amount", ColumnKind.DOUBLE);
-    schema.put("ok", ColumnKind.BOOLEAN);
+    LinkedHashMap<String, ColumnKind> schema = baseSchema();
     schema.put("qty", ColumnKind.INTEGER);
     schema.put("price", ColumnKind.DECIMAL);
     int[] r = compare("schema: {id: bigint, name: varchar, amount: double, ok: boolean, qty: integer, price: 'decimal(12,2)'}\n"
