@@ -60,21 +60,34 @@ final class StreamState {
   void setup(Session s) {
     ddl.lock();
     try {
-      var d = s.dialect();
-      for (Relation r : List.of(target, offsets, deadLetters)) {
-        if (!s.schemaExists(r.database(), r.schema())) s.createSchema(r.database(), r.schema());
+      for (int attempt = 1; ; attempt++) {
+        try {
+          setupOnce(s);
+          return;
+        } catch (RuntimeException e) {
+          // Another process of the stream's group may be creating the same schema or table at this moment: Postgres
+          // then fails "if not exists" with a unique violation in its catalog. Done again, the statements find them.
+          if (attempt >= 3) throw e;
+        }
       }
-      String str = ColumnKind.VARCHAR.sqlType(engineType);
-      s.execute("create table if not exists " + d.render(offsets) + " (stream " + str + " not null, topic " + str
-          + " not null, partition_id integer not null, next_offset bigint not null, updated_at timestamp,"
-          + " primary key (stream, topic, partition_id))");
-      s.execute("create table if not exists " + d.render(deadLetters) + " (stream " + str + ", topic " + str
-          + ", partition_id integer, record_offset bigint, record_key " + str + ", payload " + str + ", error " + str
-          + ", failed_at timestamp)");
-      refreshTarget(s);
     } finally {
       ddl.unlock();
     }
+  }
+
+  private void setupOnce(Session s) {
+    var d = s.dialect();
+    for (Relation r : List.of(target, offsets, deadLetters)) {
+      if (!s.schemaExists(r.database(), r.schema())) s.createSchema(r.database(), r.schema());
+    }
+    String str = ColumnKind.VARCHAR.sqlType(engineType);
+    s.execute("create table if not exists " + d.render(offsets) + " (stream " + str + " not null, topic " + str
+        + " not null, partition_id integer not null, next_offset bigint not null, updated_at timestamp,"
+        + " primary key (stream, topic, partition_id))");
+    s.execute("create table if not exists " + d.render(deadLetters) + " (stream " + str + ", topic " + str
+        + ", partition_id integer, record_offset bigint, record_key " + str + ", payload " + str + ", error " + str
+        + ", failed_at timestamp)");
+    refreshTarget(s);
   }
 
   void refreshTarget(Session s) {
