@@ -21,8 +21,9 @@ final class Lexer {
       this.line = line;
     }
 
-    boolean isOp(String op) { return type == OP && text.equals(op); }
-    boolean isName(String n) { return type == NAME && text.equals(n); }
+    // The first characters first: most checks are negative, and cheaper so than String.equals.
+    boolean isOp(String op) { return type == OP && text.charAt(0) == op.charAt(0) && text.equals(op); }
+    boolean isName(String n) { return type == NAME && text.charAt(0) == n.charAt(0) && text.equals(n); }
 
     String describe() {
       switch (type) {
@@ -348,6 +349,18 @@ final class Lexer {
     int n = src.length();
     int startLine = line;
     pos++;
+    // Most literals have no escapes: take them whole.
+    for (int i = pos; i < n; i++) {
+      char c = src.charAt(i);
+      if (c == q) {
+        String text = src.substring(pos, i);
+        for (int k = pos; k < i; k++) if (src.charAt(k) == '\n') line++;
+        pos = i + 1;
+        out.add(new Token(STRING, text, null, startLine));
+        return;
+      }
+      if (c == '\\') break;
+    }
     StringBuilder sb = new StringBuilder();
     while (true) {
       if (pos >= n) throw err(startLine, "unexpected end of string");

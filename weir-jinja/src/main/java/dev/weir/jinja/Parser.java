@@ -29,7 +29,7 @@ final class Parser {
 
   private final JinjaEnvironment env;
   private final String name;
-  private final List<Token> tokens;
+  private final Token[] tokens; // an array: the parser reads a token a dozen times per expression
   private int p;
   private int blockDepth;
   private int loopDepth;
@@ -41,14 +41,14 @@ final class Parser {
   Parser(JinjaEnvironment env, String name, List<Token> tokens) {
     this.env = env;
     this.name = name;
-    this.tokens = tokens;
+    this.tokens = tokens.toArray(new Token[0]);
   }
 
   // ------------------------------------------------------------------ token helpers
 
-  private Token cur() { return tokens.get(p); }
-  private Token peek(int k) { return tokens.get(Math.min(p + k, tokens.size() - 1)); }
-  private Token next() { return tokens.get(p++); }
+  private Token cur() { return tokens[p]; }
+  private Token peek(int k) { return tokens[Math.min(p + k, tokens.length - 1)]; }
+  private Token next() { return tokens[p++]; }
 
   private TemplateSyntaxError fail(String msg, int line) { return new TemplateSyntaxError(name, line, msg); }
   private TemplateSyntaxError fail(String msg) { return fail(msg, cur().line); }
@@ -528,27 +528,31 @@ final class Parser {
   private Expr parseCompare() {
     int line = cur().line;
     Expr expr = parseMath1();
-    List<String> ops = new ArrayList<>();
-    List<Expr> rest = new ArrayList<>();
+    List<String> ops = null; // most expressions compare nothing: no lists for them
+    List<Expr> rest = null;
     while (true) {
       Token t = cur();
+      String op;
       if (t.type == Lexer.OP && isCompareOp(t.text)) {
         p++;
-        ops.add(t.text);
-        rest.add(parseMath1());
+        op = t.text;
       } else if (isName("in")) {
         p++;
-        ops.add("in");
-        rest.add(parseMath1());
+        op = "in";
       } else if (isName("not") && peek(1).isName("in")) {
         p += 2;
-        ops.add("notin");
-        rest.add(parseMath1());
+        op = "notin";
       } else {
         break;
       }
+      if (ops == null) {
+        ops = new ArrayList<>(2);
+        rest = new ArrayList<>(2);
+      }
+      ops.add(op);
+      rest.add(parseMath1());
     }
-    if (ops.isEmpty()) return expr;
+    if (ops == null) return expr;
     return new Nodes.Compare(line, expr, ops.toArray(new String[0]), rest.toArray(new Expr[0]));
   }
 
@@ -564,10 +568,11 @@ final class Parser {
 
   private Expr parseConcat() {
     int line = cur().line;
+    Expr first = parseMath2();
+    if (!skipOp("~")) return first;
     List<Expr> args = new ArrayList<>();
-    args.add(parseMath2());
-    while (skipOp("~")) args.add(parseMath2());
-    if (args.size() == 1) return args.get(0);
+    args.add(first);
+    do args.add(parseMath2()); while (skipOp("~"));
     return new Nodes.Concat(line, args.toArray(new Expr[0]));
   }
 

@@ -93,82 +93,123 @@ final class ConfigJson {
     return Collections.unmodifiableMap(c);
   }
 
-  private static final Set<String> OBJECT_KEYS =
-      Set.of("meta", "persist_docs", "quoting", "column_types", "grants", "snapshot_meta_column_names");
-  private static final Set<String> STRING_LIST_KEYS = Set.of("tags", "packages");
-  private static final Set<String> NULLABLE_BOOL_KEYS = Set.of("full_refresh", "store_failures", "quote_columns");
-  private static final Set<String> NULLABLE_STRING_KEYS = Set.of("alias", "schema", "database", "group",
-      "incremental_strategy", "on_schema_change", "store_failures_as", "where", "strategy", "target_schema",
-      "target_database", "updated_at", "dbt_valid_to_current", "loaded_at_field", "loaded_at_query");
-  private static final Set<String> STRING_KEYS = Set.of("materialized", "fail_calc", "warn_if", "error_if", "delimiter");
+  /** How each known key is written; any other key is written as its value is. */
+  private enum Kind {
+    ENABLED, OBJECT, STRING_LIST, NULLABLE_BOOL, NULLABLE_STRING, STRING, HOOKS, KEY_LIST, CONFIG_CHANGE, ACCESS, SEVERITY,
+    LIMIT, DOCS, CONTRACT, FRESHNESS
+  }
+
+  /** One lookup per key: a manifest of 10,000 models writes ~400,000 config entries. */
+  private static final Map<String, Kind> KINDS = new java.util.HashMap<>();
+
+  private static void kinds(Kind kind, String... keys) {
+    for (String k : keys) KINDS.put(k, kind);
+  }
+
+  static {
+    kinds(Kind.ENABLED, "enabled");
+    kinds(Kind.OBJECT, "meta", "persist_docs", "quoting", "column_types", "grants", "snapshot_meta_column_names");
+    kinds(Kind.STRING_LIST, "tags", "packages");
+    kinds(Kind.NULLABLE_BOOL, "full_refresh", "store_failures", "quote_columns");
+    kinds(Kind.NULLABLE_STRING, "alias", "schema", "database", "group", "incremental_strategy", "on_schema_change",
+        "store_failures_as", "where", "strategy", "target_schema", "target_database", "updated_at", "dbt_valid_to_current",
+        "loaded_at_field", "loaded_at_query");
+    kinds(Kind.STRING, "materialized", "fail_calc", "warn_if", "error_if", "delimiter");
+    kinds(Kind.HOOKS, "pre-hook", "post-hook");
+    kinds(Kind.KEY_LIST, "unique_key", "check_cols");
+    kinds(Kind.CONFIG_CHANGE, "on_configuration_change");
+    kinds(Kind.ACCESS, "access");
+    kinds(Kind.SEVERITY, "severity");
+    kinds(Kind.LIMIT, "limit");
+    kinds(Kind.DOCS, "docs");
+    kinds(Kind.CONTRACT, "contract");
+    kinds(Kind.FRESHNESS, "freshness");
+  }
+
   private static final Set<String> CONFIG_CHANGE = Set.of("apply", "continue", "fail");
   private static final Set<String> ACCESS = Set.of("private", "protected", "public");
   private static final Pattern SEVERITY = Pattern.compile("(?i)warn|error");
+  private static final Object MISSING = new Object();
 
-  /** Writes {@code "config": {...}}: defaults first (in dbt's order), then the node's resolved values. */
+  /**
+   * Writes {@code "config": {...}}: defaults first (in dbt's order, each overridden by the node's value), then the
+   * node's other keys in its order; the node's tags when its config has none.
+   */
   static void write(JsonOut o, String field, Map<String, Object> defaults, Map<String, Object> config,
                     Collection<String> tags) throws IOException {
-    Map<String, Object> c = new LinkedHashMap<>(defaults);
-    if (config != null) c.putAll(config);
-    if ((config == null || !config.containsKey("tags")) && tags != null && !tags.isEmpty()) c.put("tags", List.copyOf(tags));
+    boolean nodeTags = (config == null || !config.containsKey("tags")) && tags != null && !tags.isEmpty();
     o.g.writeFieldName(field);
     o.g.writeStartObject();
-    for (Map.Entry<String, Object> e : c.entrySet()) {
-      writeEntry(o, e.getKey(), e.getValue(), defaults.get(e.getKey()));
+    for (Map.Entry<String, Object> e : defaults.entrySet()) {
+      String k = e.getKey();
+      Object v = config == null ? MISSING : config.getOrDefault(k, MISSING);
+      if (v == MISSING) v = nodeTags && k.equals("tags") ? List.copyOf(tags) : e.getValue();
+      writeEntry(o, k, v, e.getValue());
     }
+    if (config != null) {
+      for (Map.Entry<String, Object> e : config.entrySet()) {
+        if (!defaults.containsKey(e.getKey())) writeEntry(o, e.getKey(), e.getValue(), null);
+      }
+    }
+    if (nodeTags && !defaults.containsKey("tags")) writeEntry(o, "tags", List.copyOf(tags), null);
     o.g.writeEndObject();
   }
 
   static void writeEntry(JsonOut o, String key, Object v, Object dflt) throws IOException {
-    if (key.equals("enabled")) {
-      o.bool(key, truthy(v, true));
-    } else if (OBJECT_KEYS.contains(key)) {
-      o.object(key, v);
-    } else if (STRING_LIST_KEYS.contains(key)) {
-      o.strings(key, stringList(v));
-    } else if (NULLABLE_BOOL_KEYS.contains(key)) {
-      o.g.writeFieldName(key);
-      Boolean b = bool(v);
-      if (b == null) o.g.writeNull(); else o.g.writeBoolean(b);
-    } else if (NULLABLE_STRING_KEYS.contains(key)) {
-      o.str(key, v == null ? null : v.toString());
-    } else if (STRING_KEYS.contains(key)) {
-      o.str(key, v != null ? v.toString() : dflt != null ? dflt.toString() : "");
-    } else if (key.equals("pre-hook") || key.equals("post-hook")) {
-      hooks(o, key, v);
-    } else if (key.equals("unique_key") || key.equals("check_cols")) {
-      o.g.writeFieldName(key);
-      if (v == null) o.g.writeNull();
-      else if (v instanceof Collection<?> || v instanceof Object[]) o.value(stringList(v));
-      else o.g.writeString(o.mask(v.toString()));
-    } else if (key.equals("on_configuration_change")) {
-      String s = v == null ? "apply" : v.toString();
-      o.str(key, CONFIG_CHANGE.contains(s) ? s : "apply");
-    } else if (key.equals("access")) {
-      String s = v == null ? "protected" : v.toString();
-      o.str(key, ACCESS.contains(s) ? s : "protected");
-    } else if (key.equals("severity")) {
-      String s = v == null ? "ERROR" : v.toString().trim();
-      o.str(key, SEVERITY.matcher(s).matches() ? s : "ERROR");
-    } else if (key.equals("limit")) {
-      o.g.writeFieldName(key);
-      Long l = integer(v);
-      if (l == null) o.g.writeNull(); else o.g.writeNumber(l);
-    } else if (key.equals("docs")) {
-      docs(o, key, v);
-    } else if (key.equals("contract")) {
-      o.g.writeFieldName(key);
-      o.g.writeStartObject();
-      Map<?, ?> m = v instanceof Map<?, ?> mm ? mm : Map.of();
-      o.bool("enforced", truthy(m.get("enforced"), false));
-      o.bool("alias_types", truthy(m.get("alias_types"), true));
-      o.g.writeEndObject();
-    } else if (key.equals("freshness")) {
-      // model freshness: an object with build_after, or null
-      if (v instanceof Map<?, ?> m && m.get("build_after") instanceof Map<?, ?>) o.field(key, m);
-      else o.nul(key);
-    } else {
+    Kind kind = KINDS.get(key);
+    if (kind == null) {
       o.field(key, v);
+      return;
+    }
+    switch (kind) {
+      case ENABLED -> o.bool(key, truthy(v, true));
+      case OBJECT -> o.object(key, v);
+      case STRING_LIST -> o.strings(key, stringList(v));
+      case NULLABLE_BOOL -> {
+        o.g.writeFieldName(key);
+        Boolean b = bool(v);
+        if (b == null) o.g.writeNull(); else o.g.writeBoolean(b);
+      }
+      case NULLABLE_STRING -> o.str(key, v == null ? null : v.toString());
+      case STRING -> o.str(key, v != null ? v.toString() : dflt != null ? dflt.toString() : "");
+      case HOOKS -> hooks(o, key, v);
+      case KEY_LIST -> {
+        o.g.writeFieldName(key);
+        if (v == null) o.g.writeNull();
+        else if (v instanceof Collection<?> || v instanceof Object[]) o.value(stringList(v));
+        else o.g.writeString(o.mask(v.toString()));
+      }
+      case CONFIG_CHANGE -> {
+        String s = v == null ? "apply" : v.toString();
+        o.str(key, CONFIG_CHANGE.contains(s) ? s : "apply");
+      }
+      case ACCESS -> {
+        String s = v == null ? "protected" : v.toString();
+        o.str(key, ACCESS.contains(s) ? s : "protected");
+      }
+      case SEVERITY -> {
+        String s = v == null ? "ERROR" : v.toString().trim();
+        o.str(key, SEVERITY.matcher(s).matches() ? s : "ERROR");
+      }
+      case LIMIT -> {
+        o.g.writeFieldName(key);
+        Long l = integer(v);
+        if (l == null) o.g.writeNull(); else o.g.writeNumber(l);
+      }
+      case DOCS -> docs(o, key, v);
+      case CONTRACT -> {
+        o.g.writeFieldName(key);
+        o.g.writeStartObject();
+        Map<?, ?> m = v instanceof Map<?, ?> mm ? mm : Map.of();
+        o.bool("enforced", truthy(m.get("enforced"), false));
+        o.bool("alias_types", truthy(m.get("alias_types"), true));
+        o.g.writeEndObject();
+      }
+      case FRESHNESS -> {
+        // model freshness: an object with build_after, or null
+        if (v instanceof Map<?, ?> m && m.get("build_after") instanceof Map<?, ?>) o.field(key, m);
+        else o.nul(key);
+      }
     }
   }
 

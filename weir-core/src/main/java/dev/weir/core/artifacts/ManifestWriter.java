@@ -109,15 +109,19 @@ public final class ManifestWriter {
         if (n.resourceType == ResourceType.EXPOSURE) exposures.add(n);
         else if (isManifestNode(n.resourceType)) nodes.add(n);
       }
+      // A large project's parent/child maps are serialized on a pool thread while the nodes are.
+      java.util.concurrent.CompletableFuture<Chunk> mapsJson = nodes.size() >= PARALLEL_NODES
+          && g.getOutputTarget() instanceof java.io.OutputStream
+          ? java.util.concurrent.CompletableFuture.supplyAsync(() -> chunk(nodes.size() * 256, r -> r.maps(exposures))) : null;
       g.writeFieldName("nodes");
       g.writeStartObject();
       if (nodes.size() >= PARALLEL_NODES && g.getOutputTarget() instanceof java.io.OutputStream out) {
         // The generator thinks this object empty: the chunks go straight to its stream, comma-separated.
-        List<byte[]> parts = nodesJson(nodes);
+        List<Chunk> parts = nodesJson(nodes);
         g.flush();
         for (int i = 0; i < parts.size(); i++) {
           if (i > 0) out.write(',');
-          out.write(parts.get(i), 1, parts.get(i).length - 2);
+          parts.get(i).writeMembers(out);
         }
       } else {
         for (Node n : nodes) {
@@ -163,7 +167,21 @@ public final class ManifestWriter {
       groups();
       selectors();
       disabled();
-      maps(exposures);
+      if (mapsJson != null && g.getOutputTarget() instanceof java.io.OutputStream out) {
+        // The generator has written fields before: the chunk's members follow a comma, and its next field writes one.
+        Chunk maps;
+        try {
+          maps = mapsJson.join();
+        } catch (java.util.concurrent.CompletionException e) {
+          if (e.getCause() instanceof java.io.UncheckedIOException u) throw u.getCause();
+          throw e;
+        }
+        g.flush();
+        out.write(',');
+        maps.writeMembers(out);
+      } else {
+        maps(exposures);
+      }
       o.emptyObject("saved_queries");
       o.emptyObject("semantic_models");
       g.writeFieldName("unit_tests");
@@ -183,26 +201,43 @@ public final class ManifestWriter {
      * of its own into an object of its own: the nodes are most of a large project's manifest (20 MB for
      * 10,000 models), and one generator runs on one core.
      */
-    private List<byte[]> nodesJson(List<Node> nodes) {
+    private List<Chunk> nodesJson(List<Node> nodes) {
       int chunks = Math.max(2, 4 * Runtime.getRuntime().availableProcessors());
       int size = (nodes.size() + chunks - 1) / chunks;
       List<List<Node>> parts = new ArrayList<>();
       for (int i = 0; i < nodes.size(); i += size) parts.add(nodes.subList(i, Math.min(nodes.size(), i + size)));
-      return parts.parallelStream().map(part -> {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(part.size() * 2048);
-        try (com.fasterxml.jackson.core.JsonGenerator g2 = Artifacts.JSON.createGenerator(bytes, com.fasterxml.jackson.core.JsonEncoding.UTF8)) {
-          Run r = new Run(new JsonOut(g2, o.masker), p, invocationId, generatedAt, adapterType);
-          g2.writeStartObject();
-          for (Node n : part) {
-            g2.writeFieldName(o.mask(n.uniqueId));
-            r.node(n);
-          }
-          g2.writeEndObject();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+      return parts.parallelStream().map(part -> chunk(part.size() * 3072, r -> {
+        for (Node n : part) {
+          r.o.g.writeFieldName(o.mask(n.uniqueId));
+          r.node(n);
         }
-        return bytes.toByteArray();
-      }).toList();
+      })).toList();
+    }
+
+    private interface Members {
+      void write(Run r) throws IOException;
+    }
+
+    /** A JSON object of the members {@code body} writes, by a Run of its own (for another thread). */
+    private Chunk chunk(int size, Members body) {
+      Chunk bytes = new Chunk(size);
+      try (com.fasterxml.jackson.core.JsonGenerator g2 = Artifacts.JSON.createGenerator(bytes, com.fasterxml.jackson.core.JsonEncoding.UTF8)) {
+        Run r = new Run(new JsonOut(g2, o.masker), p, invocationId, generatedAt, adapterType);
+        g2.writeStartObject();
+        body.write(r);
+        g2.writeEndObject();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return bytes;
+    }
+
+    /** One chunk's JSON object, written out without the copy {@code toByteArray} would make (2 KB per node). */
+    private static final class Chunk extends java.io.ByteArrayOutputStream {
+      Chunk(int size) { super(size); }
+
+      /** The object's members: its bytes without the enclosing braces. */
+      void writeMembers(java.io.OutputStream out) throws IOException { out.write(buf, 1, count - 2); }
     }
 
     private boolean isManifestNode(ResourceType t) {
@@ -799,28 +834,29 @@ public final class ManifestWriter {
 
     /** parent_map and child_map over nodes, sources and exposures (lists sorted, as dbt does). */
     private void maps(List<Node> exposures) throws IOException {
-      Map<String, Collection<String>> parents = new LinkedHashMap<>();
-      Map<String, TreeSet<String>> children = new HashMap<>();
+      // Sorted lists, not tree sets: 10,000 models make 20,000 of them.
+      Map<String, List<String>> children = new HashMap<>();
       List<String> order = new ArrayList<>();
       for (Node n : p.nodes().values()) {
         if (!isManifestNode(n.resourceType) && n.resourceType != ResourceType.EXPOSURE) continue;
         order.add(n.uniqueId);
-        children.put(n.uniqueId, new TreeSet<>());
+        children.put(n.uniqueId, new ArrayList<>(2));
       }
       for (Node s : p.sources().values()) {
         order.add(s.uniqueId);
-        children.put(s.uniqueId, new TreeSet<>());
+        children.put(s.uniqueId, new ArrayList<>(2));
       }
+      Map<String, Collection<String>> parents = new LinkedHashMap<>();
       for (String id : order) {
         Node n = p.node(id);
-        TreeSet<String> ps = new TreeSet<>(n.dependsOnNodes);
-        ps.retainAll(children.keySet()); // ingestion nodes are not manifest nodes: their sources carry them
+        List<String> ps = new ArrayList<>(n.dependsOnNodes.size());
+        // ingestion nodes are not manifest nodes: their sources carry them
+        for (String parent : n.dependsOnNodes) if (children.containsKey(parent)) ps.add(parent);
+        ps.sort(null);
         parents.put(id, ps);
-        for (String parent : ps) {
-          TreeSet<String> c = children.get(parent);
-          if (c != null) c.add(id);
-        }
+        for (String parent : ps) children.get(parent).add(id);
       }
+      for (List<String> c : children.values()) if (c.size() > 1) c.sort(null);
       var g = o.g;
       g.writeFieldName("parent_map");
       g.writeStartObject();

@@ -28,12 +28,15 @@ final class MacroDeps {
   private final List<Map<String, Object>> dispatchConfig;
   /** Macro name → unique ids of macros named {@code <prefix>__<name>}, by the dispatched name. */
   private final Map<String, List<String>> implementations = new HashMap<>();
+  /** Package → macro name → unique id: a call's candidates are looked up without building ids. */
+  private final Map<String, Map<String, String>> byPackage = new HashMap<>();
 
   MacroDeps(Map<String, MacroDef> defs, String root, List<Map<String, Object>> dispatchConfig) {
     this.defs = defs;
     this.root = root;
     this.dispatchConfig = dispatchConfig;
     for (MacroDef d : defs.values()) {
+      byPackage.computeIfAbsent(d.packageName(), k -> new HashMap<>()).put(d.name(), d.uniqueId());
       int i = d.name().indexOf("__");
       if (i > 0 && i + 2 < d.name().length()) {
         implementations.computeIfAbsent(d.name().substring(i + 2), k -> new ArrayList<>()).add(d.uniqueId());
@@ -136,12 +139,14 @@ final class MacroDeps {
 
   private void addCall(String first, String second, String pkg, Set<String> out) {
     if (second != null) {
-      if (defs.containsKey("macro." + first + "." + second)) out.add("macro." + first + "." + second);
+      String id = byPackage.getOrDefault(first, Map.of()).get(second);
+      if (id != null) out.add(id);
       return;
     }
     for (String p : new String[] {pkg, root, MacroRegistry.INTERNAL}) {
-      if (p != null && defs.containsKey("macro." + p + "." + first)) {
-        out.add("macro." + p + "." + first);
+      String id = p == null ? null : byPackage.getOrDefault(p, Map.of()).get(first);
+      if (id != null) {
+        out.add(id);
         return;
       }
     }

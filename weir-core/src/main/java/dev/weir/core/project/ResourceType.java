@@ -10,10 +10,12 @@ public enum ResourceType {
   /** A relation Weir writes to Parquet or CSV files (weir-ingest): {@code export.<project>.<name>}. */
   EXPORT;
 
-  public String dbtName() { return name().toLowerCase(Locale.ROOT); }
+  private final String dbtName = name().toLowerCase(Locale.ROOT);
+
+  public String dbtName() { return dbtName; }
 
   public static ResourceType fromDbtName(String s) {
-    for (ResourceType t : values()) if (t.dbtName().equals(s)) return t;
+    for (ResourceType t : values()) if (t.dbtName.equals(s)) return t;
     return null;
   }
 
