@@ -38,6 +38,8 @@ public final class Main implements Runnable {
     try {
       return runCommand(args);
     } finally {
+      ParseCommand.Prefetch left = ParseCommand.PREFETCH.get();
+      if (left != null) left.contents().stop(); // the command ended before using it
       ParseCommand.PREFETCH.remove();
     }
   }

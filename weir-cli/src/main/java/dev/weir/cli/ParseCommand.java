@@ -1,6 +1,7 @@
 package dev.weir.cli;
 
 import dev.weir.core.execute.Workspace;
+import dev.weir.core.project.FilePrefetch;
 import dev.weir.core.project.UpToDate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +18,7 @@ final class ParseCommand extends WeirCommand {
   @Override String commandName() { return "parse"; }
 
   /** The project's files being stat'ed since before the command line was read ({@link #prefetch}), for one run on this thread. */
-  record Prefetch(Path root, String targetPath, CompletableFuture<Map<String, long[]>> files) {}
+  record Prefetch(Path root, String targetPath, CompletableFuture<Map<String, long[]>> files, FilePrefetch contents) {}
 
   static final ThreadLocal<Prefetch> PREFETCH = new ThreadLocal<>();
 
@@ -39,7 +40,16 @@ final class ParseCommand extends WeirCommand {
       return;
     }
     if (!java.nio.file.Files.isRegularFile(root.resolve("dbt_project.yml"))) return;
-    PREFETCH.set(new Prefetch(root, "target", snapshot(root, "target")));
+    boolean noCache = java.util.Arrays.asList(args).contains("--no-parse-cache");
+    FilePrefetch contents = new FilePrefetch(root);
+    // When the files changed since the last manifest (or the cache is off), the parse reads them all: start reading
+    // and hashing them now, on a thread of their own, while the command line and the profile are read.
+    CompletableFuture<Map<String, long[]>> files = snapshot(root, "target");
+    // a branch of its own: an up-to-date parse does not wait for this check
+    files.thenAcceptAsync(f -> {
+      if (noCache || !UpToDate.filesUnchanged(root, "target", f)) contents.start(f.keySet());
+    });
+    PREFETCH.set(new Prefetch(root, "target", files, contents));
   }
 
   private static CompletableFuture<Map<String, long[]>> snapshot(Path root, String targetPath) {
@@ -62,8 +72,11 @@ final class ParseCommand extends WeirCommand {
     // during the load counts as a change next time).
     Prefetch early = PREFETCH.get();
     PREFETCH.remove();
-    CompletableFuture<Map<String, long[]>> files = early != null && early.root().equals(ws.projectDir().toAbsolutePath().normalize())
-        && early.targetPath().equals(targetPath) ? early.files() : snapshot(ws.projectDir(), targetPath);
+    boolean sameProject = early != null && early.root().equals(ws.projectDir().toAbsolutePath().normalize());
+    CompletableFuture<Map<String, long[]>> files = sameProject && early.targetPath().equals(targetPath) ? early.files()
+        : snapshot(ws.projectDir(), targetPath);
+    if (sameProject) ws.useFilePrefetch(early.contents());
+    else if (early != null) early.contents().stop();
     String inputs = ws.parseInputs();
     Map<String, long[]> before;
     try {
@@ -72,11 +85,16 @@ final class ParseCommand extends WeirCommand {
       throw e.getCause() instanceof UncheckedIOException u ? u.getCause() : e;
     }
     if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest, before)) {
+      if (early != null) early.contents().stop();
       console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
           ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
       return 0;
     }
-    ws.loaded();
+    try {
+      ws.loaded();
+    } finally {
+      if (early != null) early.contents().stop(); // a load that failed early leaves nothing to read ahead for
+    }
     ws.graph();
     long t1 = System.nanoTime();
     writeManifest(ws);

@@ -171,6 +171,11 @@ public final class Workspace implements AutoCloseable {
     return factory;
   }
 
+  private dev.weir.core.project.FilePrefetch filePrefetch;
+
+  /** The project's files being read ahead (by {@code weir parse}), for the load to use. */
+  public void useFilePrefetch(dev.weir.core.project.FilePrefetch prefetch) { this.filePrefetch = prefetch; }
+
   /** Loads (once) and returns the project. */
   public ProjectLoader.Loaded loaded() {
     if (loaded != null) return loaded;
@@ -183,7 +188,7 @@ public final class Workspace implements AutoCloseable {
     flags.put("EMPTY", opts.empty());
     ProjectLoader.Request req = new ProjectLoader.Request(projectDir, t, factory.dialect(t), opts.vars(), opts.env()::get,
         opts.strict(), console::warn, console::info, console::debug, invocationId, startedAt, flags, opts.useParseCache());
-    loaded = ProjectLoader.load(req, settings());
+    loaded = ProjectLoader.load(req, settings(), filePrefetch);
     console.debug(String.format("Loaded project %s in %.3fs", loaded.project().name(), (System.nanoTime() - start) / 1e9));
     return loaded;
   }

@@ -77,7 +77,7 @@ public final class ProjectLoader {
   private final Set<String> usedConfigPaths = ConcurrentHashMap.newKeySet();
   private final List<String> allConfigPaths = new ArrayList<>();
   private final Map<String, Integer> configPathLines = new HashMap<>();
-  private final JinjaEnvironment env = new JinjaEnvironment();
+  private JinjaEnvironment env = new JinjaEnvironment();
   private final StringBuilder cacheKey = new StringBuilder(PARSE_RULES_VERSION);
 
   private ProjectLoader(Request req, ProjectSettings settings) {
@@ -94,6 +94,23 @@ public final class ProjectLoader {
   public static Loaded load(Request req, ProjectSettings settings) {
     return new ProjectLoader(req, settings).run();
   }
+
+  /** Loads with the project's SQL files read ahead by {@code prefetch} (of this project's folder) where it has them. */
+  public static Loaded load(Request req, ProjectSettings settings, FilePrefetch prefetch) {
+    ProjectLoader loader = new ProjectLoader(req, settings);
+    if (prefetch != null && prefetch.root().equals(loader.root)) {
+      loader.prefetch = prefetch;
+      loader.env = prefetch.env(); // its templates were parsed with it
+    } else if (prefetch != null) {
+      prefetch.stop();
+    }
+    return loader.run();
+  }
+
+  /** Files read ahead (root project only), or null. */
+  private FilePrefetch prefetch;
+  /** The files nodes were read from when read ahead, by node id: their templates may be parsed already. */
+  private final Map<String, FilePrefetch.Content> readAhead = new ConcurrentHashMap<>();
 
   private void warn(String msg) {
     warnings.add(msg);
@@ -141,7 +158,7 @@ public final class ProjectLoader {
       docs.putAll(p.docs);
     }
 
-    phase("files");
+    phase(prefetch == null ? "files" : "files (" + prefetch.taken() + " read ahead, " + prefetch.parsed() + " parsed so far)");
     // Jinja in dbt_project.yml's configs (this project's and each package's), rendered as dbt does at load.
     renderProjectYaml(renderer);
     for (ProjectLoader p : packages) p.renderProjectYaml(renderer);
@@ -322,6 +339,8 @@ public final class ProjectLoader {
     ParseCache next = ParseCache.empty();
     java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
     Map<String, Map<String, Object>> inFile = new ConcurrentHashMap<>();
+    // From here every core renders (and parses what was not parsed ahead).
+    if (prefetch != null) prefetch.stop();
     nodes.parallelStream().filter(n -> n.resourceType != ResourceType.SEED).forEach(n -> {
       // The parse cache knows the root project's files (a package's paths may repeat the root's).
       boolean own = n.packageName.equals(pkg);
@@ -485,9 +504,10 @@ public final class ProjectLoader {
       if (!MacroRegistry.INTERNAL.equals(d.packageName())) d.dependsOnMacros().addAll(macroDeps.calls(d.macroSql(), d.packageName(), d.uniqueId()));
     }
     phase("macros' macro calls");
-    for (Node n : byId.values()) {
+    // Each node's scan reads only shared, finished maps: in parallel (~80 ms on one core for 10,000 models).
+    new ArrayList<>(byId.values()).parallelStream().forEach(n -> {
       if (n.rawCode != null && n.resourceType != ResourceType.SEED) n.dependsOnMacros.addAll(macroDeps.calls(n.rawCode, n.packageName, null));
-    }
+    });
 
     phase("nodes' macro calls");
     warnUnusedConfigPaths(nodes);
@@ -560,10 +580,12 @@ public final class ProjectLoader {
   }
 
   private String rel(Path f) {
-    return root.relativize(f).toString().replace('\\', '/');
+    return UpToDate.relative(root, f).replace('\\', '/');
   }
 
   private String read(Path f) {
+    FilePrefetch.Content ahead = prefetch == null ? null : prefetch.take(f);
+    if (ahead != null) return ahead.text;
     try {
       return Files.readString(f, StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -694,9 +716,14 @@ public final class ProjectLoader {
 
   /** A node's template, parsed on first need. */
   private Template template(Node n) {
-    // A snapshot's code is its block's body: padded so that error lines are the file's lines.
-    return templates.computeIfAbsent(n.uniqueId, id -> parse(n.originalFilePath,
-        n.resourceType == ResourceType.SNAPSHOT && n.firstLine > 1 ? "\n".repeat(n.firstLine - 1) + n.rawCode : n.rawCode));
+    return templates.computeIfAbsent(n.uniqueId, id -> {
+      // Parsed ahead from the very text the node holds, under the same name.
+      FilePrefetch.Content ahead = readAhead.remove(id);
+      if (ahead != null && ahead.template != null && ahead.rel.equals(n.originalFilePath)) return ahead.template;
+      // A snapshot's code is its block's body: padded so that error lines are the file's lines.
+      return parse(n.originalFilePath,
+          n.resourceType == ResourceType.SNAPSHOT && n.firstLine > 1 ? "\n".repeat(n.firstLine - 1) + n.rawCode : n.rawCode);
+    });
   }
 
   private static String docText(BlockDef d) {
@@ -719,14 +746,17 @@ public final class ProjectLoader {
 
   private Node sqlNode(Path f, String resourceFolder, ResourceType type) {
     String path = rel(f);
-    String within = root.resolve(resourceFolder).relativize(f).toString().replace('\\', '/');
+    String within = path.startsWith(resourceFolder + "/") ? path.substring(resourceFolder.length() + 1)
+        : root.resolve(resourceFolder).relativize(f).toString().replace('\\', '/');
     String fileName = f.getFileName().toString();
     String name = fileName.substring(0, fileName.length() - 4);
     Node n = new Node(type.dbtName() + "." + pkg + "." + name, type, pkg, name);
     n.path = within;
     n.originalFilePath = path;
-    n.rawCode = read(f);
-    n.checksum = sha256(n.rawCode);
+    FilePrefetch.Content read = prefetch == null ? null : prefetch.take(f);
+    n.rawCode = read != null ? read.text : read(f);
+    n.checksum = read != null ? read.sha256 : sha256(n.rawCode);
+    if (read != null && type != ResourceType.SNAPSHOT) readAhead.put(n.uniqueId, read);
     n.fqn = fqn(within, name);
     n.config.putAll(defaultConfig(type));
     return n;
@@ -846,25 +876,40 @@ public final class ProjectLoader {
 
   /** Applies dbt_project.yml configs along the node's fqn: top level, package, then each folder. */
   private Map<String, Object> projectConfigFor(Map<String, Object> tree, List<String> fqn, String section) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    Map<String, Object> level = tree;
-    String path = section;
-    applyLevel(out, level);
-    for (int i = 0; i < fqn.size() - 1 && level != null; i++) {
-      Object sub = level.get(fqn.get(i));
-      if (!(sub instanceof Map)) break;
-      level = castMap(sub);
-      path = path + "." + fqn.get(i);
-      usedConfigPaths.add(path);
+    // Every file of a folder shares the folders' levels: computed once per section and folder.
+    FolderConfig folder = folderConfigs.computeIfAbsent(section + '\u0000' + String.join("\u0000", fqn.subList(0, fqn.size() - 1)), k -> {
+      Map<String, Object> out = new LinkedHashMap<>();
+      Map<String, Object> level = tree;
+      String path = section;
       applyLevel(out, level);
+      for (int i = 0; i < fqn.size() - 1 && level != null; i++) {
+        Object sub = level.get(fqn.get(i));
+        if (!(sub instanceof Map)) break;
+        level = castMap(sub);
+        path = path + "." + fqn.get(i);
+        usedConfigPaths.add(path);
+        applyLevel(out, level);
+      }
+      return new FolderConfig(out, level, path);
+    });
+    Map<String, Object> out = new LinkedHashMap<>();
+    // each node its own lists and maps (as merging gave it before), the folder's stay as they are
+    for (Map.Entry<String, Object> e : folder.config().entrySet()) {
+      Object v = e.getValue();
+      out.put(e.getKey(), v instanceof List<?> l ? new ArrayList<>(l) : v instanceof Map<?, ?> m ? new LinkedHashMap<>(m) : v);
     }
     // A config path may also name the file itself (models: {pkg: {folder: {model_name: {...}}}}).
-    if (level != null && level.get(fqn.get(fqn.size() - 1)) instanceof Map<?, ?> leaf) {
-      usedConfigPaths.add(path + "." + fqn.get(fqn.size() - 1));
+    if (folder.level() != null && folder.level().get(fqn.get(fqn.size() - 1)) instanceof Map<?, ?> leaf) {
+      usedConfigPaths.add(folder.path() + "." + fqn.get(fqn.size() - 1));
       applyLevel(out, castMap(leaf));
     }
     return out;
   }
+
+  /** The config a folder's levels give (before a file's own level), the deepest level reached and its config path. */
+  private record FolderConfig(Map<String, Object> config, Map<String, Object> level, String path) {}
+
+  private final Map<String, FolderConfig> folderConfigs = new ConcurrentHashMap<>();
 
   private static void applyLevel(Map<String, Object> out, Map<String, Object> level) {
     Map<String, Object> here = new LinkedHashMap<>();
@@ -968,7 +1013,7 @@ public final class ProjectLoader {
       Object customSchema = n.config.get("schema");
       Object customDb = n.config.get("database");
       Object customAlias = n.config.get("alias");
-      Map<String, Object> nd = Renderer.nodeDict(n);
+      Map<String, Object> nd = nativeSchema && nativeDb && nativeAlias ? null : Renderer.nodeDict(n);
       // Weir's built-in naming macros, computed natively unless the project overrides one of them.
       String schema = nativeSchema ? (customSchema == null ? t.schema() : t.schema() + "_" + String.valueOf(customSchema).strip())
           : Python.str(renderer.callMacro("generate_schema_name", n, Renderer.Mode.PARSE, null, listOf(customSchema, nd), Map.of()));

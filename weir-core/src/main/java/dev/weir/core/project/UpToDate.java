@@ -49,6 +49,19 @@ public final class UpToDate {
     return out;
   }
 
+  /** {@code file}'s path relative to {@code root}, as {@code root.relativize(file)} gives it (cheaper, for a file under root). */
+  static String relative(Path root, Path file) {
+    String r = root.toString();
+    String f = file.toString();
+    int cut = r.isEmpty() ? 0 : r.endsWith(java.io.File.separator) ? r.length() : r.length() + 1;
+    if (cut > 0 && f.length() > cut && f.startsWith(r) && (r.endsWith(java.io.File.separator) || f.startsWith(java.io.File.separator, r.length()))) {
+      String rest = f.substring(cut);
+      // relativize normalizes "." and ".." away: leave such paths to it
+      if (!rest.contains("..") && !rest.startsWith("./") && !rest.contains("/./") && !r.contains("..") && !r.contains("./")) return rest;
+    }
+    return root.relativize(file).toString();
+  }
+
   /** Lists one folder: stats its files, forks its subfolders. */
   private static final class Lister extends RecursiveAction {
     private static final long serialVersionUID = 1L;
@@ -75,7 +88,7 @@ public final class UpToDate {
             if (name.startsWith(".") || name.equals("logs") || p.normalize().equals(target)) continue;
             subs.add(new Lister(root, p, target, out));
           } else {
-            out.put(root.relativize(p).toString(), new long[] {a.size(), a.lastModifiedTime().toMillis()});
+            out.put(relative(root, p), new long[] {a.size(), a.lastModifiedTime().toMillis()});
           }
         }
       } catch (IOException e) {
@@ -133,17 +146,44 @@ public final class UpToDate {
         String value = env.apply(name);
         if (!Objects.equals(hash, value == null ? "" : ProjectLoader.sha256(value))) return false;
       }
-      int n = in.readInt();
-      if (now.size() != n) return false;
-      for (int i = 0; i < n; i++) {
-        long[] st = now.get(in.readUTF());
-        long size = in.readLong();
-        long mtime = in.readLong();
-        if (st == null || st[0] != size || st[1] != mtime) return false;
-      }
-      return true;
+      return sameFiles(in, now);
     } catch (IOException | RuntimeException e) {
       return false;
     }
+  }
+
+  /**
+   * Whether the project's files are as they were when the manifest was last recorded, whatever the inputs and env
+   * vars (cheap: no hashing): when not, a parse reads them all.
+   */
+  public static boolean filesUnchanged(Path root, String targetPath, Map<String, long[]> now) {
+    Path file = root.resolve(targetPath).resolve(FILE);
+    if (!Files.isRegularFile(file)) return false;
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      if (in.readInt() != FORMAT) return false;
+      in.readUTF();
+      in.readLong();
+      in.readLong();
+      int envCount = in.readInt();
+      for (int i = 0; i < envCount; i++) {
+        in.readUTF();
+        in.readUTF();
+      }
+      return sameFiles(in, now);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static boolean sameFiles(DataInputStream in, Map<String, long[]> now) throws IOException {
+    int n = in.readInt();
+    if (now.size() != n) return false;
+    for (int i = 0; i < n; i++) {
+      long[] st = now.get(in.readUTF());
+      long size = in.readLong();
+      long mtime = in.readLong();
+      if (st == null || st[0] != size || st[1] != mtime) return false;
+    }
+    return true;
   }
 }
