@@ -6,6 +6,7 @@ import dev.weir.core.project.UpToDate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -45,9 +46,9 @@ final class ParseCommand extends WeirCommand {
     // When the files changed since the last manifest (or the cache is off), the parse reads them all: start reading
     // and hashing them now, on a thread of their own, while the command line and the profile are read.
     CompletableFuture<Map<String, long[]>> files = snapshot(root, "target");
-    // a branch of its own: an up-to-date parse does not wait for this check
-    files.thenAcceptAsync(f -> {
-      if (noCache || !UpToDate.filesUnchanged(root, "target", f)) contents.start(f.keySet());
+    contents.start(() -> {
+      Map<String, long[]> f = files.join();
+      return noCache || !UpToDate.filesUnchanged(root, "target", f) ? f.keySet() : List.of();
     });
     PREFETCH.set(new Prefetch(root, "target", files, contents));
   }

@@ -64,7 +64,7 @@ class FileReadAheadE2ETest {
   void aProjectLoadedFromFilesReadAheadIsTheProjectLoadedWithoutThem(@TempDir Path tmp) throws Exception {
     Path dir = project(tmp).dir;
     FilePrefetch ahead = new FilePrefetch(dir.toAbsolutePath().normalize());
-    ahead.start(List.of("macros/times.sql", "models/base.sql", "snapshots/snap.sql", "tests/positive.sql", "analyses/look.sql",
+    ahead.start(() -> List.of("macros/times.sql", "models/base.sql", "snapshots/snap.sql", "tests/positive.sql", "analyses/look.sql",
         "models/g0/m0.sql", "models/g1/m1.sql", "models/g2/m2.sql", "models/g0/m3.sql", "dbt_project.yml"));
     assertThat(ahead.await(30_000)).isTrue();
     assertThat(ahead.parsed()).isEqualTo(9); // every .sql file, not the YAML
@@ -91,7 +91,7 @@ class FileReadAheadE2ETest {
     TestProject p = project(tmp).file("models/broken.sql", "select 1\n{% if %}\nas x\n");
     Path dir = p.dir;
     FilePrefetch ahead = new FilePrefetch(dir.toAbsolutePath().normalize());
-    ahead.start(List.of("models/broken.sql", "models/base.sql"));
+    ahead.start(() -> List.of("models/broken.sql", "models/base.sql"));
     assertThat(ahead.await(30_000)).isTrue();
     assertThat(ahead.parsed()).isEqualTo(1); // base.sql; broken.sql is left to the loader
 

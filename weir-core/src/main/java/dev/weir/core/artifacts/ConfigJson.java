@@ -138,7 +138,7 @@ final class ConfigJson {
   static void write(JsonOut o, String field, Map<String, Object> defaults, Map<String, Object> config,
                     Collection<String> tags) throws IOException {
     boolean nodeTags = (config == null || !config.containsKey("tags")) && tags != null && !tags.isEmpty();
-    o.g.writeFieldName(field);
+    o.fieldName(field);
     o.g.writeStartObject();
     for (Map.Entry<String, Object> e : defaults.entrySet()) {
       String k = e.getKey();
@@ -166,7 +166,7 @@ final class ConfigJson {
       case OBJECT -> o.object(key, v);
       case STRING_LIST -> o.strings(key, stringList(v));
       case NULLABLE_BOOL -> {
-        o.g.writeFieldName(key);
+        o.fieldName(key);
         Boolean b = bool(v);
         if (b == null) o.g.writeNull(); else o.g.writeBoolean(b);
       }
@@ -174,7 +174,7 @@ final class ConfigJson {
       case STRING -> o.str(key, v != null ? v.toString() : dflt != null ? dflt.toString() : "");
       case HOOKS -> hooks(o, key, v);
       case KEY_LIST -> {
-        o.g.writeFieldName(key);
+        o.fieldName(key);
         if (v == null) o.g.writeNull();
         else if (v instanceof Collection<?> || v instanceof Object[]) o.value(stringList(v));
         else o.g.writeString(o.mask(v.toString()));
@@ -192,13 +192,13 @@ final class ConfigJson {
         o.str(key, SEVERITY.matcher(s).matches() ? s : "ERROR");
       }
       case LIMIT -> {
-        o.g.writeFieldName(key);
+        o.fieldName(key);
         Long l = integer(v);
         if (l == null) o.g.writeNull(); else o.g.writeNumber(l);
       }
       case DOCS -> docs(o, key, v);
       case CONTRACT -> {
-        o.g.writeFieldName(key);
+        o.fieldName(key);
         o.g.writeStartObject();
         Map<?, ?> m = v instanceof Map<?, ?> mm ? mm : Map.of();
         o.bool("enforced", truthy(m.get("enforced"), false));
@@ -215,7 +215,7 @@ final class ConfigJson {
 
   static void docs(JsonOut o, String field, Object v) throws IOException {
     Map<?, ?> m = v instanceof Map<?, ?> mm ? mm : Map.of();
-    o.g.writeFieldName(field);
+    o.fieldName(field);
     o.g.writeStartObject();
     o.bool("show", truthy(m.get("show"), true));
     Object color = m.get("node_color");
@@ -224,7 +224,7 @@ final class ConfigJson {
   }
 
   static void hooks(JsonOut o, String field, Object v) throws IOException {
-    o.g.writeFieldName(field);
+    o.fieldName(field);
     o.g.writeStartArray();
     if (v instanceof Collection<?> c) {
       for (Object h : c) hook(o, h);

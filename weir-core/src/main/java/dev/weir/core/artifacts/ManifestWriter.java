@@ -77,6 +77,17 @@ public final class ManifestWriter {
     }
   }
 
+  /** A number as the generator writes it. */
+  private static String numberText(double d) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    try (com.fasterxml.jackson.core.JsonGenerator g = Artifacts.JSON.createGenerator(w)) {
+      g.writeNumber(d);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return w.toString();
+  }
+
   /** From this many nodes on, their JSON is serialized in parallel. */
   private static final int PARALLEL_NODES = 256;
 
@@ -88,6 +99,7 @@ public final class ManifestWriter {
     final Instant generatedAt;
     final String adapterType;
     final double createdAt;
+    final String createdAtText;
 
     Run(JsonOut o, Project p, String invocationId, Instant generatedAt, String adapterType) {
       this.o = o;
@@ -96,6 +108,7 @@ public final class ManifestWriter {
       this.generatedAt = generatedAt == null ? Instant.now() : generatedAt;
       this.adapterType = adapterType;
       this.createdAt = Artifacts.epochSeconds(this.generatedAt);
+      this.createdAtText = numberText(createdAt);
     }
 
     void write() throws IOException {
@@ -113,7 +126,7 @@ public final class ManifestWriter {
       java.util.concurrent.CompletableFuture<Chunk> mapsJson = nodes.size() >= PARALLEL_NODES
           && g.getOutputTarget() instanceof java.io.OutputStream
           ? java.util.concurrent.CompletableFuture.supplyAsync(() -> chunk(nodes.size() * 256, r -> r.maps(exposures))) : null;
-      g.writeFieldName("nodes");
+      o.fieldName("nodes");
       g.writeStartObject();
       if (nodes.size() >= PARALLEL_NODES && g.getOutputTarget() instanceof java.io.OutputStream out) {
         // The generator thinks this object empty: the chunks go straight to its stream, comma-separated.
@@ -131,7 +144,7 @@ public final class ManifestWriter {
       }
       g.writeEndObject();
 
-      g.writeFieldName("sources");
+      o.fieldName("sources");
       g.writeStartObject();
       for (Node s : p.sources().values()) {
         g.writeFieldName(o.mask(s.uniqueId));
@@ -139,7 +152,7 @@ public final class ManifestWriter {
       }
       g.writeEndObject();
 
-      g.writeFieldName("macros");
+      o.fieldName("macros");
       g.writeStartObject();
       for (MacroDef m : p.macros().values()) {
         g.writeFieldName(o.mask(m.uniqueId()));
@@ -147,7 +160,7 @@ public final class ManifestWriter {
       }
       g.writeEndObject();
 
-      g.writeFieldName("docs");
+      o.fieldName("docs");
       g.writeStartObject();
       for (DocDef d : p.docs().values()) {
         g.writeFieldName(o.mask(d.uniqueId()));
@@ -155,7 +168,7 @@ public final class ManifestWriter {
       }
       g.writeEndObject();
 
-      g.writeFieldName("exposures");
+      o.fieldName("exposures");
       g.writeStartObject();
       for (Node e : exposures) {
         g.writeFieldName(o.mask(e.uniqueId));
@@ -184,7 +197,7 @@ public final class ManifestWriter {
       }
       o.emptyObject("saved_queries");
       o.emptyObject("semantic_models");
-      g.writeFieldName("unit_tests");
+      o.fieldName("unit_tests");
       g.writeStartObject();
       for (Node u : p.nodes().values()) {
         if (u.resourceType != ResourceType.UNIT_TEST) continue;
@@ -247,7 +260,7 @@ public final class ManifestWriter {
 
     private void metadata() throws IOException {
       var g = o.g;
-      g.writeFieldName("metadata");
+      o.fieldName("metadata");
       g.writeStartObject();
       o.str("dbt_schema_version", Artifacts.MANIFEST_SCHEMA);
       o.str("dbt_version", dbtVersion);
@@ -287,7 +300,7 @@ public final class ManifestWriter {
           ConfigJson.write(o, "config", ConfigJson.SEED, n.config, n.tags);
           described(n);
           o.str("root_path", n.rootPath != null ? n.rootPath : p.root() == null ? null : p.root().toString());
-          g.writeFieldName("depends_on");
+          o.fieldName("depends_on");
           g.writeStartObject();
           o.strings("macros", n.dependsOnMacros);
           g.writeEndObject();
@@ -301,9 +314,9 @@ public final class ManifestWriter {
           o.str("access", access == null || !Set.of("private", "protected", "public").contains(access.toString())
               ? "protected" : access.toString());
           o.emptyArray("constraints");
-          g.writeFieldName("version");
+          o.fieldName("version");
           o.value(n.version);
-          g.writeFieldName("latest_version");
+          o.fieldName("latest_version");
           o.value(n.latestVersion);
           Object deprecation = n.extra.get("deprecation_date");
           o.str("deprecation_date", deprecation == null ? null : deprecation.toString());
@@ -319,7 +332,7 @@ public final class ManifestWriter {
             o.str("column_name", n.columnName);
             o.str("file_key_name", n.fileKeyName);
             o.str("attached_node", n.attachedNode);
-            g.writeFieldName("test_metadata");
+            o.fieldName("test_metadata");
             g.writeStartObject();
             o.strNN("name", n.testMetadata.name());
             o.object("kwargs", n.testMetadata.kwargs() == null ? Map.of() : n.testMetadata.kwargs());
@@ -362,7 +375,7 @@ public final class ManifestWriter {
       o.strings("fqn", n.fqn);
       o.strNN("alias", n.alias != null ? n.alias : n.name);
       var g = o.g;
-      g.writeFieldName("checksum");
+      o.fieldName("checksum");
       g.writeStartObject();
       o.str("name", "sha256");
       o.str("checksum", n.checksum != null && !n.checksum.isEmpty() ? n.checksum : hex("SHA-256", n.rawCode == null ? "" : n.rawCode));
@@ -382,7 +395,8 @@ public final class ManifestWriter {
       o.str("patch_path", n.patchPath);
       o.nul("build_path");
       o.object("unrendered_config", n.unrenderedConfig);
-      o.num("created_at", createdAt);
+      o.fieldName("created_at");
+      g.writeNumber(createdAtText); // the same text for every node: formatted once
       o.emptyObject("config_call_dict");
       o.emptyObject("unrendered_config_call_dict");
       o.str("relation_name", n.isEphemeral() ? null : n.relationName);
@@ -391,11 +405,11 @@ public final class ManifestWriter {
       if (n.resourceType == ResourceType.SEED) return;
       o.strNN("language", n.language == null ? "sql" : n.language);
       refs(n.refs);
-      g.writeFieldName("sources");
+      o.fieldName("sources");
       g.writeStartArray();
       for (List<String> s : n.sources) {
         g.writeStartArray();
-        for (String part : s) g.writeString(o.mask(part == null ? "" : part));
+        for (String part : s) o.string(o.mask(part == null ? "" : part));
         g.writeEndArray();
       }
       g.writeEndArray();
@@ -406,13 +420,13 @@ public final class ManifestWriter {
 
     private void refs(List<Node.RefCall> refs) throws IOException {
       var g = o.g;
-      g.writeFieldName("refs");
+      o.fieldName("refs");
       g.writeStartArray();
       for (Node.RefCall r : refs) {
         g.writeStartObject();
         o.strNN("name", r.name());
         o.str("package", r.packageName());
-        g.writeFieldName("version");
+        o.fieldName("version");
         Object v = r.version();
         if (v == null) g.writeNull();
         else if (v instanceof Number num) o.value(num);
@@ -424,7 +438,7 @@ public final class ManifestWriter {
 
     private void dependsOn(Node n) throws IOException {
       var g = o.g;
-      g.writeFieldName("depends_on");
+      o.fieldName("depends_on");
       g.writeStartObject();
       o.strings("macros", n.dependsOnMacros);
       o.strings("nodes", n.dependsOnNodes);
@@ -439,7 +453,7 @@ public final class ManifestWriter {
         o.bool("compiled", true);
         o.str("compiled_code", code);
         o.bool("extra_ctes_injected", true);
-        g.writeFieldName("extra_ctes");
+        o.fieldName("extra_ctes");
         g.writeStartArray();
         for (String id : n.extraCtes) {
           Node cte = p.node(id);
@@ -451,7 +465,7 @@ public final class ManifestWriter {
         }
         g.writeEndArray();
       }
-      g.writeFieldName("contract");
+      o.fieldName("contract");
       g.writeStartObject();
       Object c = n.config.get("contract");
       Map<?, ?> cm = c instanceof Map<?, ?> m ? m : Map.of();
@@ -463,7 +477,7 @@ public final class ManifestWriter {
 
     private void columns(Map<String, Node.ColumnDef> cols) throws IOException {
       var g = o.g;
-      g.writeFieldName("columns");
+      o.fieldName("columns");
       g.writeStartObject();
       for (Node.ColumnDef c : cols.values()) {
         g.writeFieldName(o.mask(c.name));
@@ -472,13 +486,13 @@ public final class ManifestWriter {
         o.strNN("description", c.description);
         o.object("meta", c.meta);
         o.str("data_type", c.dataType);
-        g.writeFieldName("constraints");
+        o.fieldName("constraints");
         g.writeStartArray();
         for (Map<String, Object> con : c.constraints) constraint(con);
         g.writeEndArray();
-        g.writeFieldName("quote");
+        o.fieldName("quote");
         if (c.quote == null) g.writeNull(); else g.writeBoolean(c.quote);
-        g.writeFieldName("config");
+        o.fieldName("config");
         g.writeStartObject();
         o.object("meta", c.meta);
         o.strings("tags", c.tags);
@@ -544,7 +558,7 @@ public final class ManifestWriter {
       o.object("source_meta", s.sourceMeta);
       o.strings("tags", s.tags);
       // config (SourceConfig)
-      g.writeFieldName("config");
+      o.fieldName("config");
       g.writeStartObject();
       o.bool("enabled", s.enabled());
       o.field("event_time", s.config.get("event_time"));
@@ -561,7 +575,8 @@ public final class ManifestWriter {
       o.str("patch_path", s.patchPath);
       o.object("unrendered_config", s.unrenderedConfig);
       o.str("relation_name", s.relationName);
-      o.num("created_at", createdAt);
+      o.fieldName("created_at");
+      g.writeNumber(createdAtText); // the same text for every node: formatted once
       o.str("unrendered_database", s.database);
       o.str("unrendered_schema", s.schema);
       o.emptyArray("doc_blocks");
@@ -608,7 +623,7 @@ public final class ManifestWriter {
       o.strNN("original_file_path", m.originalFilePath());
       o.str("unique_id", m.uniqueId());
       o.strNN("macro_sql", m.macroSql());
-      g.writeFieldName("depends_on");
+      o.fieldName("depends_on");
       g.writeStartObject();
       o.strings("macros", m.dependsOnMacros() == null ? List.of() : m.dependsOnMacros());
       g.writeEndObject();
@@ -616,7 +631,7 @@ public final class ManifestWriter {
       o.emptyObject("meta");
       ConfigJson.docs(o, "docs", null);
       o.nul("patch_path");
-      g.writeFieldName("arguments");
+      o.fieldName("arguments");
       g.writeStartArray();
       if (m.arguments() != null) for (String a : m.arguments()) {
         g.writeStartObject();
@@ -626,7 +641,8 @@ public final class ManifestWriter {
         g.writeEndObject();
       }
       g.writeEndArray();
-      o.num("created_at", createdAt);
+      o.fieldName("created_at");
+      g.writeNumber(createdAtText); // the same text for every node: formatted once
       o.nul("supported_languages");
       g.writeEndObject();
     }
@@ -653,7 +669,7 @@ public final class ManifestWriter {
       var g = o.g;
       g.writeStartObject();
       o.str("model", String.valueOf(u.extra.get("model_name")));
-      g.writeFieldName("given");
+      o.fieldName("given");
       g.writeStartArray();
       Object given = u.extra.get("given");
       if (given instanceof Collection<?> gl) {
@@ -666,7 +682,7 @@ public final class ManifestWriter {
         }
       }
       g.writeEndArray();
-      g.writeFieldName("expect");
+      o.fieldName("expect");
       g.writeStartObject();
       Object expect = u.extra.get("expect");
       fixture(expect instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of());
@@ -682,12 +698,12 @@ public final class ManifestWriter {
       Object ov = u.extra.get("overrides");
       if (ov instanceof Map<?, ?> m && !m.isEmpty()) o.object("overrides", m);
       else o.nul("overrides");
-      g.writeFieldName("depends_on");
+      o.fieldName("depends_on");
       g.writeStartObject();
       o.strings("macros", u.dependsOnMacros);
       o.strings("nodes", u.dependsOnNodes);
       g.writeEndObject();
-      g.writeFieldName("config");
+      o.fieldName("config");
       g.writeStartObject();
       o.strings("tags", u.tags);
       o.object("meta", u.config.get("meta") instanceof Map<?, ?> mm ? mm : Map.of());
@@ -695,14 +711,15 @@ public final class ManifestWriter {
       g.writeEndObject();
       o.str("checksum", null);
       o.str("schema", u.schema);
-      o.num("created_at", createdAt);
+      o.fieldName("created_at");
+      g.writeNumber(createdAtText); // the same text for every node: formatted once
       o.str("version", null);
       g.writeEndObject();
     }
 
     private void fixture(Map<String, Object> f) throws IOException {
       var g = o.g;
-      g.writeFieldName("rows");
+      o.fieldName("rows");
       if (f.get("rows") == null) g.writeNull();
       else if (f.get("rows") instanceof String s) g.writeString(o.mask(s));
       else o.value(f.get("rows"));
@@ -712,7 +729,7 @@ public final class ManifestWriter {
 
     /** dbt's defer_relation: the --state manifest's relation of the node, under --defer (else null). */
     private void deferRelation(Node n) throws IOException {
-      o.g.writeFieldName("defer_relation");
+      o.fieldName("defer_relation");
       o.value(n.extra.get("defer_relation"));
     }
 
@@ -721,7 +738,7 @@ public final class ManifestWriter {
       var g = o.g;
       Map<String, Map<String, Object>> byId = new java.util.TreeMap<>();
       for (Map<String, Object> def : p.groups().values()) byId.put("group." + def.get("package") + "." + def.get("name"), def);
-      g.writeFieldName("groups");
+      o.fieldName("groups");
       g.writeStartObject();
       for (Map.Entry<String, Map<String, Object>> e : byId.entrySet()) {
         Map<String, Object> def = e.getValue();
@@ -737,7 +754,7 @@ public final class ManifestWriter {
         o.object("owner", def.get("owner"));
         Object description = def.get("description");
         o.str("description", description == null ? null : description.toString());
-        g.writeFieldName("config");
+        o.fieldName("config");
         g.writeStartObject();
         o.object("meta", def.get("meta"));
         g.writeEndObject();
@@ -758,12 +775,12 @@ public final class ManifestWriter {
       o.strings("fqn", e.fqn);
       Object type = e.extra.get("type");
       o.str("type", type != null && EXPOSURE_TYPES.contains(type.toString()) ? type.toString() : "dashboard");
-      g.writeFieldName("owner");
+      o.fieldName("owner");
       g.writeStartObject();
       Object owner = e.extra.get("owner");
       Map<?, ?> om = owner instanceof Map<?, ?> m ? m : Map.of();
       Object email = om.get("email");
-      g.writeFieldName("email");
+      o.fieldName("email");
       if (email == null) g.writeNull();
       else if (email instanceof Collection<?>) o.value(ConfigJson.stringList(email));
       else g.writeString(o.mask(email.toString()));
@@ -777,7 +794,7 @@ public final class ManifestWriter {
       o.str("maturity", maturity != null && MATURITIES.contains(maturity.toString()) ? maturity.toString() : null);
       o.object("meta", e.meta);
       o.strings("tags", e.tags);
-      g.writeFieldName("config");
+      o.fieldName("config");
       g.writeStartObject();
       o.bool("enabled", e.enabled());
       o.strings("tags", e.tags);
@@ -788,12 +805,13 @@ public final class ManifestWriter {
       o.str("url", url == null ? null : url.toString());
       dependsOn(e);
       refs(e.refs);
-      g.writeFieldName("sources");
+      o.fieldName("sources");
       g.writeStartArray();
       for (List<String> s : e.sources) o.value(s);
       g.writeEndArray();
       o.emptyArray("metrics");
-      o.num("created_at", createdAt);
+      o.fieldName("created_at");
+      g.writeNumber(createdAtText); // the same text for every node: formatted once
       g.writeEndObject();
     }
 
@@ -816,7 +834,7 @@ public final class ManifestWriter {
 
     private void disabled() throws IOException {
       var g = o.g;
-      g.writeFieldName("disabled");
+      o.fieldName("disabled");
       g.writeStartObject();
       for (Node n : p.disabled().values()) {
         boolean known = n.resourceType == ResourceType.SOURCE || n.resourceType == ResourceType.EXPOSURE
@@ -858,15 +876,15 @@ public final class ManifestWriter {
       }
       for (List<String> c : children.values()) if (c.size() > 1) c.sort(null);
       var g = o.g;
-      g.writeFieldName("parent_map");
+      o.fieldName("parent_map");
       g.writeStartObject();
       for (Map.Entry<String, Collection<String>> e : parents.entrySet()) o.strings(o.mask(e.getKey()), e.getValue());
       g.writeEndObject();
-      g.writeFieldName("child_map");
+      o.fieldName("child_map");
       g.writeStartObject();
       for (String id : order) o.strings(o.mask(id), children.get(id));
       g.writeEndObject();
-      g.writeFieldName("group_map");
+      o.fieldName("group_map");
       g.writeStartObject();
       Map<String, TreeSet<String>> members = new java.util.TreeMap<>();
       for (String name : p.groups().keySet()) members.put(name, new TreeSet<>());

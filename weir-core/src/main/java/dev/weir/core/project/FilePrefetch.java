@@ -39,7 +39,9 @@ public final class FilePrefetch {
   private static final long MAX_FILE = 1 << 20;
 
   private final Path root;
-  private final JinjaEnvironment env = new JinjaEnvironment();
+  private JinjaEnvironment env;
+  private volatile ProjectSettings settings;
+  private final Map<String, List<Path>> listings = new ConcurrentHashMap<>();
   private final Map<Path, Content> contents = new ConcurrentHashMap<>();
   private volatile boolean stopped;
   private final AtomicInteger taken = new AtomicInteger();
@@ -52,20 +54,33 @@ public final class FilePrefetch {
 
   public Path root() { return root; }
 
-  /** The Jinja environment templates are parsed with here: the loader parses with the same. */
-  JinjaEnvironment env() { return env; }
+  /** The Jinja environment templates are parsed with here (made on first need): the loader parses with the same. */
+  synchronized JinjaEnvironment env() {
+    if (env == null) env = new JinjaEnvironment();
+    return env;
+  }
 
   /**
-   * Reads the {@code .sql} files among {@code files} (paths relative to the root), in order, then parses them, on a
-   * daemon thread, until stopped.
+   * On a daemon thread: reads dbt_project.yml (the YAML reader's first use, done before the main thread needs it);
+   * then, when {@code files} (paths relative to the root; it may wait for a listing) holds {@code .sql} files, what
+   * every load does once per process (the Jinja environment, the scan of Weir's built-in macros), lists the resource
+   * folders, reads and hashes those files in order, then parses them, until stopped.
    */
-  public void start(Collection<String> files) {
-    List<String> sql = new ArrayList<>();
-    for (String f : files) if (f.endsWith(".sql")) sql.add(f);
-    sql.sort(null);
+  public void start(java.util.function.Supplier<Collection<String>> files) {
     Thread t = new Thread(() -> {
       try {
+        readSettings();
+        if (stopped) return;
+        List<String> sql = new ArrayList<>();
+        for (String f : files.get()) if (f.endsWith(".sql")) sql.add(f);
+        if (sql.isEmpty()) return; // up to date: nothing will be loaded
+        env();
+        ProjectLoader.builtinMacroFiles();
+        listFolders();
+        sql.sort(null);
         work(sql);
+      } catch (RuntimeException e) {
+        // nothing read ahead: the loader reads everything itself
       } finally {
         finished.countDown();
       }
@@ -73,6 +88,39 @@ public final class FilePrefetch {
     t.setDaemon(true);
     t.start();
   }
+
+  /** dbt_project.yml, read as the load reads it (the YAML reader's first use is then done when the main thread needs it). */
+  private void readSettings() {
+    try {
+      settings = DbtProjectFile.load(root, warning -> { }, false);
+    } catch (RuntimeException e) {
+      // the load reports it
+    }
+  }
+
+  /**
+   * Lists the project's resource folders as the loader does (after the snapshot the parse records is taken: a file
+   * added later is either in both or changes the next snapshot).
+   */
+  private void listFolders() {
+    if (settings == null) return;
+    java.util.Set<String> folders = new java.util.LinkedHashSet<>();
+    for (List<String> paths : List.of(settings.modelPaths(), settings.seedPaths(), settings.analysisPaths(), settings.macroPaths(),
+        settings.snapshotPaths(), settings.testPaths(), settings.docsPaths())) {
+      folders.addAll(paths);
+    }
+    for (String folder : folders) {
+      if (stopped) return;
+      try {
+        listings.put(folder, ProjectLoader.walk(root, folder));
+      } catch (RuntimeException e) {
+        // the loader lists it again and reports what is wrong
+      }
+    }
+  }
+
+  /** The files under {@code folder} as listed ahead, or null. */
+  List<Path> listing(String folder) { return listings.get(folder); }
 
   private void work(List<String> sql) {
     List<Content> read = new ArrayList<>(sql.size());

@@ -380,7 +380,8 @@ public final class ProjectLoader {
             + ". Node names must be unique within a project.");
       }
       // YAML config then in-file config() on top of project config.
-      Properties.Patch patch = propsByPackage.getOrDefault(n.packageName, props).patches.get(n.resourceType.dbtName() + ":" + n.name);
+      Map<String, Properties.Patch> patches = propsByPackage.getOrDefault(n.packageName, props).patches;
+      Properties.Patch patch = patches.isEmpty() ? null : patches.get(n.resourceType.dbtName() + ":" + n.name);
       if (patch != null) {
         patch.used = true;
         props.applyPatch(n, patch);
@@ -550,17 +551,35 @@ public final class ProjectLoader {
 
   // ------------------------------------------------------------------ files
 
-  private final Map<String, List<Path>> listings = new ConcurrentHashMap<>();
+  /** Each folder's files, sorted, grouped by their ending (".sql": the part of the name from its last dot). */
+  private final Map<String, Map<String, List<Path>>> listings = new ConcurrentHashMap<>();
 
   /** Files under {@code folder} ending with {@code ext}, sorted; each folder is walked once per load. */
   private List<Path> files(String folder, String ext) {
-    List<Path> all = listings.computeIfAbsent(folder, this::walk);
+    Map<String, List<Path>> byEnding = listings.computeIfAbsent(folder, f -> {
+      List<Path> walked = prefetch == null ? null : prefetch.listing(f);
+      return byEnding(walked != null ? walked : walk(root, f));
+    });
+    if (ext.startsWith(".") && ext.indexOf('.', 1) < 0 && ext.indexOf('/') < 0) return new ArrayList<>(byEnding.getOrDefault(ext, List.of()));
     List<Path> out = new ArrayList<>();
-    for (Path p : all) if (p.getFileName().toString().endsWith(ext)) out.add(p);
+    for (Path p : byEnding.get("")) if (p.toString().endsWith(ext)) out.add(p);
     return out;
   }
 
-  private List<Path> walk(String folder) {
+  /** The files by ending, in one pass ("" holds them all). */
+  private static Map<String, List<Path>> byEnding(List<Path> files) {
+    Map<String, List<Path>> out = new HashMap<>();
+    out.put("", files);
+    for (Path p : files) {
+      String s = p.toString();
+      int dot = s.lastIndexOf('.');
+      if (dot > s.lastIndexOf('/')) out.computeIfAbsent(s.substring(dot), k -> new ArrayList<>()).add(p);
+    }
+    return out;
+  }
+
+  /** The regular files under {@code root/folder}, sorted (none when it is not a folder). */
+  static List<Path> walk(Path root, String folder) {
     Path dir = root.resolve(folder);
     if (!Files.isDirectory(dir)) return List.of();
     List<Path> out = new ArrayList<>();
@@ -612,34 +631,53 @@ public final class ProjectLoader {
   // ------------------------------------------------------------------ macros
 
   private void loadBuiltinMacros(MacroRegistry macros) {
-    try (InputStream in = ProjectLoader.class.getResourceAsStream(BUILTIN_INDEX)) {
-      if (in == null) throw new IllegalStateException("Weir's built-in macros are missing from the class path");
-      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        String file = line.trim();
-        if (file.isEmpty()) continue;
-        try (InputStream m = ProjectLoader.class.getResourceAsStream("/dev/weir/core/macros/" + file)) {
-          String src = new String(m.readAllBytes(), StandardCharsets.UTF_8);
-          String path = "macros/" + file;
-          // Parsed on first use of any of its macros (the names come from a scan of the file).
-          java.util.function.Supplier<Template> template = new java.util.function.Supplier<>() {
-            private Template t;
+    for (BuiltinMacroFile f : builtinMacroFiles()) {
+      // Parsed on first use of any of its macros (the names come from a scan of the file).
+      java.util.function.Supplier<Template> template = new java.util.function.Supplier<>() {
+        private Template t;
 
-            @Override
-            public synchronized Template get() {
-              if (t == null) t = parse(path, src);
-              return t;
-            }
-          };
-          for (Map.Entry<String, List<String>> e : builtinMacroSignatures(src).entrySet()) {
-            String name = e.getKey();
-            MacroDef def = new MacroDef("macro." + MacroRegistry.INTERNAL + "." + name, name, MacroRegistry.INTERNAL, path, path,
-                "", e.getValue(), List.of(), "", 0);
-            macros.addLazy(MacroRegistry.INTERNAL, name, () -> template.get().macros().get(name), def);
+        @Override
+        public synchronized Template get() {
+          if (t == null) t = parse(f.path(), f.source());
+          return t;
+        }
+      };
+      for (Map.Entry<String, List<String>> e : f.signatures().entrySet()) {
+        String name = e.getKey();
+        MacroDef def = new MacroDef("macro." + MacroRegistry.INTERNAL + "." + name, name, MacroRegistry.INTERNAL, f.path(), f.path(),
+            "", e.getValue(), List.of(), "", 0);
+        macros.addLazy(MacroRegistry.INTERNAL, name, () -> template.get().macros().get(name), def);
+      }
+    }
+  }
+
+  /** One of Weir's built-in macro files: its path (as macros report it), source and macros' parameters by name. */
+  record BuiltinMacroFile(String path, String source, Map<String, List<String>> signatures) {}
+
+  private static volatile List<BuiltinMacroFile> builtinMacroFiles;
+
+  /** Weir's built-in macro files, read and scanned once per process (they are on the class path). */
+  static List<BuiltinMacroFile> builtinMacroFiles() {
+    List<BuiltinMacroFile> files = builtinMacroFiles;
+    if (files != null) return files;
+    synchronized (ProjectLoader.class) {
+      if (builtinMacroFiles != null) return builtinMacroFiles;
+      List<BuiltinMacroFile> out = new ArrayList<>();
+      try (InputStream in = ProjectLoader.class.getResourceAsStream(BUILTIN_INDEX)) {
+        if (in == null) throw new IllegalStateException("Weir's built-in macros are missing from the class path");
+        for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+          String file = line.trim();
+          if (file.isEmpty()) continue;
+          try (InputStream m = ProjectLoader.class.getResourceAsStream("/dev/weir/core/macros/" + file)) {
+            String src = new String(m.readAllBytes(), StandardCharsets.UTF_8);
+            out.add(new BuiltinMacroFile("macros/" + file, src, java.util.Collections.unmodifiableMap(builtinMacroSignatures(src))));
           }
         }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      builtinMacroFiles = List.copyOf(out);
+      return builtinMacroFiles;
     }
   }
 
@@ -1061,7 +1099,9 @@ public final class ProjectLoader {
     final Map<String, Node> nodes;
     final Map<String, Node> sources;
     final Map<String, Node> disabled;
+    /** Refable nodes by name (the first of a name) and by package and name: looked up without building keys. */
     final Map<String, Node> refIndex = new HashMap<>();
+    final Map<String, Map<String, Node>> refsByPackage = new HashMap<>();
     final Map<String, Node> sourceIndex = new HashMap<>();
     /** Versioned models: "pkg.name" and "name" → version (as a string) → node. */
     final Map<String, Map<String, Node>> versionIndex = new HashMap<>();
@@ -1078,7 +1118,7 @@ public final class ProjectLoader {
           if (!versionKey(n.version).equals(versionKey(n.latestVersion))) continue;
         }
         if (n.resourceType == ResourceType.MODEL || n.resourceType == ResourceType.SEED || n.resourceType == ResourceType.SNAPSHOT) {
-          refIndex.put(n.packageName + "." + n.name, n);
+          refsByPackage.computeIfAbsent(n.packageName, k -> new HashMap<>()).put(n.name, n);
           refIndex.putIfAbsent(n.name, n);
         }
       }
@@ -1086,13 +1126,13 @@ public final class ProjectLoader {
     }
 
     Node findRef(String p, String name) {
-      return refIndex.get(p == null ? name : p + "." + name);
+      return p == null ? refIndex.get(name) : refsByPackage.getOrDefault(p, Map.of()).get(name);
     }
 
     /** An unqualified ref prefers the referring node's own package (dbt's rule), then any. */
     Node findRef(String fromPackage, String p, String name) {
       if (p == null && fromPackage != null) {
-        Node own = refIndex.get(fromPackage + "." + name);
+        Node own = refsByPackage.getOrDefault(fromPackage, Map.of()).get(name);
         if (own != null) return own;
       }
       return findRef(p, name);
@@ -1135,7 +1175,7 @@ public final class ProjectLoader {
         }
         if (target == null) {
           boolean isDisabled = disabled.values().stream().anyMatch(d -> d.name.equals(r.name()));
-          List<String> names = refIndex.keySet().stream().filter(k -> !k.contains(".")).toList();
+          List<String> names = List.copyOf(refIndex.keySet());
           int line = lineOf(n.rawCode, r.name());
           // A generic test's ref (relationships' to:) stands in its properties YAML, at the test's line.
           if (line == 0 && n.extra.get("yaml_line") instanceof Integer yl) line = yl;
