@@ -111,7 +111,20 @@ public final class Node {
   @Override public String toString() { return uniqueId; }
 
   /** A ref() call as written. */
-  public record RefCall(String packageName, String name, Object version, int line) {}
+  public record RefCall(String packageName, String name, Object version, int line) {
+    // Written out: a record's generated equals goes through method handles, slow until the JIT has optimized them,
+    // and parsing compares every ref a model makes with the ones it made before.
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof RefCall r && line == r.line && java.util.Objects.equals(name, r.name)
+          && java.util.Objects.equals(packageName, r.packageName) && java.util.Objects.equals(version, r.version);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(packageName, name, version, line);
+    }
+  }
 
   /** A generic test's name, namespace and arguments. */
   public record TestMetadata(String name, String namespace, Map<String, Object> kwargs) {}
