@@ -78,34 +78,34 @@ final class ParseCommand extends WeirCommand {
         : snapshot(ws.projectDir(), targetPath);
     if (sameProject) ws.useFilePrefetch(early.contents());
     else if (early != null) early.contents().stop();
-    String inputs = ws.parseInputs();
-    Map<String, long[]> before;
     try {
-      before = files.join();
-    } catch (CompletionException e) {
-      throw e.getCause() instanceof UncheckedIOException u ? u.getCause() : e;
-    }
-    if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest, before)) {
-      if (early != null) early.contents().stop();
-      console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
-          ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
-      return 0;
-    }
-    try {
+      String inputs = ws.parseInputs();
+      Map<String, long[]> before;
+      try {
+        before = files.join();
+      } catch (CompletionException e) {
+        throw e.getCause() instanceof UncheckedIOException u ? u.getCause() : e;
+      }
+      if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest, before)) {
+        console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
+            ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
+        return 0;
+      }
       ws.loaded();
+      ws.graph();
+      long t1 = System.nanoTime();
+      writeManifest(ws);
+      long t2 = System.nanoTime();
+      Map<String, String> envUsed = new TreeMap<>();
+      for (String name : ws.renderer().envVarsUsed()) envUsed.put(name, ws.options().env().get(name));
+      UpToDate.record(ws.projectDir(), targetPath, inputs, envUsed, manifest, before);
+      header(ws);
+      console.info(String.format("Parsed in %.3fs (%d files from the parse cache), manifest written in %.3fs: %s", (t1 - t0) / 1e9,
+          ws.loaded().cacheHits(), (t2 - t1) / 1e9, ws.projectDir().relativize(manifest)));
+      return 0;
     } finally {
-      if (early != null) early.contents().stop(); // a load that failed early leaves nothing to read ahead for
+      // whatever happened, nothing more to read ahead for (the load stops it when it starts rendering)
+      if (early != null) early.contents().stop();
     }
-    ws.graph();
-    long t1 = System.nanoTime();
-    writeManifest(ws);
-    long t2 = System.nanoTime();
-    Map<String, String> envUsed = new TreeMap<>();
-    for (String name : ws.renderer().envVarsUsed()) envUsed.put(name, ws.options().env().get(name));
-    UpToDate.record(ws.projectDir(), targetPath, inputs, envUsed, manifest, before);
-    header(ws);
-    console.info(String.format("Parsed in %.3fs (%d files from the parse cache), manifest written in %.3fs: %s", (t1 - t0) / 1e9,
-        ws.loaded().cacheHits(), (t2 - t1) / 1e9, ws.projectDir().relativize(manifest)));
-    return 0;
   }
 }

@@ -137,10 +137,11 @@ public final class FilePrefetch {
         // the loader reads it again and reports what is wrong
       }
     }
+    JinjaEnvironment jinja = env();
     for (Content c : read) {
       if (stopped) return;
       try {
-        c.template = env.parse(c.rel, c.text);
+        c.template = jinja.parse(c.rel, c.text);
         parsed.incrementAndGet();
       } catch (RuntimeException | StackOverflowError e) {
         // the loader parses it again and reports what is wrong
