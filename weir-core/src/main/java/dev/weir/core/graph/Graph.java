@@ -37,15 +37,12 @@ public final class Graph {
   private final int[] topo;                // the global topological order (indices)
   private final Map<String, Set<String>> unresolved;
 
-  private Graph(Node[] sortedNodes, int[][] parentsOf, Map<String, Set<String>> unresolved) {
+  private Graph(Node[] sortedNodes, Map<String, Integer> index, int[][] parentsOf, Map<String, Set<String>> unresolved) {
     int n = sortedNodes.length;
     this.nodes = sortedNodes;
     this.ids = new String[n];
-    this.index = new HashMap<>(n * 2);
-    for (int i = 0; i < n; i++) {
-      ids[i] = sortedNodes[i].uniqueId;
-      index.put(ids[i], i);
-    }
+    this.index = index;
+    for (int i = 0; i < n; i++) ids[i] = sortedNodes[i].uniqueId;
     this.unresolved = unresolved;
     // parents CSR
     parentStart = new int[n + 1];
@@ -121,7 +118,7 @@ public final class Graph {
       Arrays.sort(ps);
       parentsOf[i] = dedupe(ps);
     }
-    return new Graph(sorted, parentsOf, unresolved);
+    return new Graph(sorted, idx, parentsOf, unresolved);
   }
 
   private static int[] dedupe(int[] sorted) {
@@ -279,7 +276,7 @@ public final class Graph {
       Arrays.sort(np);
       parentsOf[u] = dedupe(np);
     }
-    return any ? new Graph(nodes, parentsOf, unresolved) : this;
+    return any ? new Graph(nodes, index, parentsOf, unresolved) : this;
   }
 
   private boolean gatedByTests(int i) {
@@ -303,7 +300,7 @@ public final class Graph {
       Arrays.sort(ps);
       parentsOf[i] = dedupe(ps);
     }
-    return new Graph(nodes, parentsOf, unresolved);
+    return new Graph(nodes, index, parentsOf, unresolved);
   }
 
   // ---------------------------------------------------------------- lookup
