@@ -573,7 +573,9 @@ public final class ProjectLoader {
     for (Path p : files) {
       String s = p.toString();
       int dot = s.lastIndexOf('.');
-      if (dot > s.lastIndexOf('/')) out.computeIfAbsent(s.substring(dot), k -> new ArrayList<>()).add(p);
+      if (dot > Math.max(s.lastIndexOf('/'), s.lastIndexOf(java.io.File.separatorChar))) {
+        out.computeIfAbsent(s.substring(dot), k -> new ArrayList<>()).add(p);
+      }
     }
     return out;
   }
