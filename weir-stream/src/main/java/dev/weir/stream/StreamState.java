@@ -58,16 +58,26 @@ final class StreamState {
 
   /** Creates the schemas, the offsets and dead-letter tables if missing, and reads the target's columns. */
   void setup(Session s) {
+    // Another process of the stream's group may be creating the same schema or table at this moment: Postgres then
+    // fails "if not exists" with a unique violation in its catalog. Done again, the statements find them.
+    ddlWithRetries(() -> setupOnce(s), () -> { });
+  }
+
+  /**
+   * Runs idempotent DDL under {@link #ddl}, up to three times: the processes of a stream's group create the same
+   * schemas, tables and columns, and Postgres answers one of two simultaneous "if not exists" with an error.
+   * {@code beforeRetry} runs before each further attempt (e.g. to read the target again).
+   */
+  void ddlWithRetries(Runnable once, Runnable beforeRetry) {
     ddl.lock();
     try {
       for (int attempt = 1; ; attempt++) {
         try {
-          setupOnce(s);
+          once.run();
           return;
         } catch (RuntimeException e) {
-          // Another process of the stream's group may be creating the same schema or table at this moment: Postgres
-          // then fails "if not exists" with a unique violation in its catalog. Done again, the statements find them.
           if (attempt >= 3) throw e;
+          beforeRetry.run();
         }
       }
     } finally {

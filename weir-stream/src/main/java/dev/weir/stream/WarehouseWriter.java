@@ -755,23 +755,10 @@ final class WarehouseWriter implements AutoCloseable {
    * batch's transaction (schema changes are idempotent; the data and offsets stay atomic).
    */
   private void align(List<ColumnInfo> columns) {
-    st.ddl.lock();
-    try {
-      for (int attempt = 1; ; attempt++) {
-        try {
-          alignOnce(columns);
-          return;
-        } catch (RuntimeException e) {
-          // Another process of the stream's group may have created the target or added the column a moment
-          // earlier (Postgres: "already exists", or a unique violation in its catalog): read the target again
-          // and redo what is still missing.
-          if (attempt >= 3) throw e;
-          st.refreshTarget(s);
-        }
-      }
-    } finally {
-      st.ddl.unlock();
-    }
+    // Another process of the stream's group may have created the target or added the column a moment earlier
+    // (Postgres: "already exists", or a unique violation in its catalog): read the target again and redo what is
+    // still missing.
+    st.ddlWithRetries(() -> alignOnce(columns), () -> st.refreshTarget(s));
   }
 
   private void alignOnce(List<ColumnInfo> columns) {
