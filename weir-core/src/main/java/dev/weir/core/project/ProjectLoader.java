@@ -91,11 +91,7 @@ public final class ProjectLoader {
     return DbtProjectFile.load(projectDir, warn, strict);
   }
 
-  public static Loaded load(Request req, ProjectSettings settings) {
-    return new ProjectLoader(req, settings).run();
-  }
-
-  /** Loads with the project's SQL files read ahead by {@code prefetch} (of this project's folder) where it has them. */
+  /** Loads, with the project's SQL files read ahead by {@code prefetch} (of this project's folder, or null) where it has them. */
   public static Loaded load(Request req, ProjectSettings settings, FilePrefetch prefetch) {
     ProjectLoader loader = new ProjectLoader(req, settings);
     if (prefetch != null && prefetch.root().equals(loader.root)) {
