@@ -48,7 +48,7 @@ final class ParseCommand extends WeirCommand {
     CompletableFuture<Map<String, long[]>> files = snapshot(root, "target");
     contents.start(() -> {
       Map<String, long[]> f = files.join();
-      return noCache || !UpToDate.filesUnchanged(root, "target", f) ? f.keySet() : List.of();
+      return noCache || !UpToDate.filesUnchanged(root, "target", f) ? f : Map.of();
     });
     PREFETCH.set(new Prefetch(root, "target", files, contents));
   }

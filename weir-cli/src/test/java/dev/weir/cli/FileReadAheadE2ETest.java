@@ -9,6 +9,7 @@ import dev.weir.core.execute.Workspace;
 import dev.weir.core.project.FilePrefetch;
 import dev.weir.core.project.Node;
 import dev.weir.core.project.Project;
+import dev.weir.core.project.UpToDate;
 import dev.weir.core.util.Console;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -60,19 +61,27 @@ class FileReadAheadE2ETest {
     return out;
   }
 
+  private static Map<String, long[]> snapshot(Path dir) {
+    try {
+      return UpToDate.snapshot(dir.toAbsolutePath().normalize(), "target");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Test
   void aProjectLoadedFromFilesReadAheadIsTheProjectLoadedWithoutThem(@TempDir Path tmp) throws Exception {
     Path dir = project(tmp).dir;
     FilePrefetch ahead = new FilePrefetch(dir.toAbsolutePath().normalize());
-    ahead.start(() -> List.of("macros/times.sql", "models/base.sql", "snapshots/snap.sql", "tests/positive.sql", "analyses/look.sql",
-        "models/g0/m0.sql", "models/g1/m1.sql", "models/g2/m2.sql", "models/g0/m3.sql", "dbt_project.yml"));
+    // what the command gives it: the project's files as the up-to-date snapshot found them (its folders listed from it)
+    ahead.start(() -> snapshot(dir));
     assertThat(ahead.await(30_000)).isTrue();
-    assertThat(ahead.parsed()).isEqualTo(9); // every .sql file, not the YAML
+    assertThat(ahead.parsed()).isEqualTo(65); // every .sql file (61 models, a macro, a snapshot, a test, an analysis), not the YAML
 
     Workspace with = workspace(dir);
     with.useFilePrefetch(ahead);
     Project read = with.loaded().project();
-    assertThat(ahead.taken()).isEqualTo(9); // each file was taken from what was read ahead, not read again
+    assertThat(ahead.taken()).isEqualTo(65); // each file was taken from what was read ahead, not read again
     Workspace without = workspace(dir);
     Project plain = without.loaded().project();
 
@@ -91,7 +100,7 @@ class FileReadAheadE2ETest {
     TestProject p = project(tmp).file("models/broken.sql", "select 1\n{% if %}\nas x\n");
     Path dir = p.dir;
     FilePrefetch ahead = new FilePrefetch(dir.toAbsolutePath().normalize());
-    ahead.start(() -> List.of("models/broken.sql", "models/base.sql"));
+    ahead.start(() -> Map.of("models/broken.sql", new long[] {0, 0, 1}, "models/base.sql", new long[] {0, 0, 1}));
     assertThat(ahead.await(30_000)).isTrue();
     assertThat(ahead.parsed()).isEqualTo(1); // base.sql; broken.sql is left to the loader
 

@@ -17,9 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A project's SQL files read, hashed and parsed as templates ahead of its load, on a thread of their own, while the
  * rest of the process starts (the command line, the profile): {@code weir parse} starts one when the project's files
  * changed since the last manifest. The loader takes a file's text and checksum from here when they are ready and
- * reads the file itself otherwise, and stops the work when it starts rendering. Files are read with the loader's
- * rules (UTF-8) and parsed with its Jinja environment; a file that does not decode or parse is left to the loader,
- * which reports it.
+ * reads the file itself otherwise. When the loader starts on the files itself ({@link #loaderReads}), the reading here
+ * stops (no file is read twice) and the parsing of what was read begins; the loader stops that when it starts
+ * rendering. Files are read with the loader's rules (UTF-8) and parsed with its Jinja environment; a file that does not
+ * decode or parse is left to the loader, which reports it.
  */
 public final class FilePrefetch {
   /** A file's text, its sha256 (the manifest's checksum) and, once parsed, its template. */
@@ -44,6 +45,7 @@ public final class FilePrefetch {
   private final Map<String, List<Path>> listings = new ConcurrentHashMap<>();
   private final Map<Path, Content> contents = new ConcurrentHashMap<>();
   private volatile boolean stopped;
+  private volatile boolean loaderReads;
   private final AtomicInteger taken = new AtomicInteger();
   private final AtomicInteger parsed = new AtomicInteger();
   private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
@@ -62,23 +64,27 @@ public final class FilePrefetch {
 
   /**
    * On a daemon thread: reads dbt_project.yml (the YAML reader's first use, done before the main thread needs it);
-   * then, when {@code files} (paths relative to the root; it may wait for a listing) holds {@code .sql} files, what
-   * every load does once per process (the Jinja environment, the scan of Weir's built-in macros), lists the resource
-   * folders, reads and hashes those files in order, then parses them, until stopped.
+   * then, when {@code files} (the project's files by path relative to the root, as {@link UpToDate#snapshot} gives
+   * them; it may wait for one) holds {@code .sql} files, lists the resource folders (from that snapshot where it can
+   * tell), reads and hashes those files in order until the loader reads files itself, does what every load does once
+   * per process (the Jinja environment, the scan of Weir's built-in macros), then parses the files read, until stopped.
    */
-  public void start(java.util.function.Supplier<Collection<String>> files) {
+  public void start(java.util.function.Supplier<Map<String, long[]>> files) {
     Thread t = new Thread(() -> {
       try {
         readSettings();
         if (stopped) return;
+        Map<String, long[]> snapshot = files.get();
         List<String> sql = new ArrayList<>();
-        for (String f : files.get()) if (f.endsWith(".sql")) sql.add(f);
+        for (String f : snapshot.keySet()) if (f.endsWith(".sql")) sql.add(f);
         if (sql.isEmpty()) return; // up to date: nothing will be loaded
+        listFolders(snapshot);
+        sql.sort(null);
+        List<Content> read = read(sql);
+        if (stopped) return;
         env();
         ProjectLoader.builtinMacroFiles();
-        listFolders();
-        sql.sort(null);
-        work(sql);
+        parse(read);
       } catch (RuntimeException e) {
         // nothing read ahead: the loader reads everything itself
       } finally {
@@ -102,15 +108,18 @@ public final class FilePrefetch {
    * Lists the project's resource folders as the loader does (after the snapshot the parse records is taken: a file
    * added later is either in both or changes the next snapshot).
    */
-  private void listFolders() {
+  private void listFolders(Map<String, long[]> snapshot) {
     if (settings == null) return;
     java.util.Set<String> folders = new java.util.LinkedHashSet<>();
     for (List<String> paths : List.of(settings.modelPaths(), settings.seedPaths(), settings.analysisPaths(), settings.macroPaths(),
         settings.snapshotPaths(), settings.testPaths(), settings.docsPaths())) {
       folders.addAll(paths);
     }
+    Map<String, List<Path>> listed = UpToDate.listings(snapshot, root, folders);
+    listings.putAll(listed);
     for (String folder : folders) {
       if (stopped) return;
+      if (listed.containsKey(folder)) continue;
       try {
         listings.put(folder, ProjectLoader.walk(root, folder));
       } catch (RuntimeException e) {
@@ -122,10 +131,11 @@ public final class FilePrefetch {
   /** The files under {@code folder} as listed ahead, or null. */
   List<Path> listing(String folder) { return listings.get(folder); }
 
-  private void work(List<String> sql) {
+  /** Reads and hashes {@code sql} in order until stopped or the loader reads files itself. */
+  private List<Content> read(List<String> sql) {
     List<Content> read = new ArrayList<>(sql.size());
     for (String rel : sql) {
-      if (stopped) return;
+      if (stopped || loaderReads) break;
       Path f = root.resolve(rel);
       try {
         if (Files.size(f) > MAX_FILE) continue;
@@ -137,6 +147,11 @@ public final class FilePrefetch {
         // the loader reads it again and reports what is wrong
       }
     }
+    return read;
+  }
+
+  /** Parses what was read, in order, until stopped. */
+  private void parse(List<Content> read) {
     JinjaEnvironment jinja = env();
     for (Content c : read) {
       if (stopped) return;
@@ -153,6 +168,9 @@ public final class FilePrefetch {
   public boolean await(long millis) throws InterruptedException {
     return finished.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
+
+  /** The loader reads the files it did not find here itself from now on: stop reading (go on to parsing). */
+  void loaderReads() { loaderReads = true; }
 
   /** Stops working ahead (what was done stays available). */
   public void stop() { stopped = true; }

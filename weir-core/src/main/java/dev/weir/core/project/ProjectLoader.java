@@ -263,6 +263,8 @@ public final class ProjectLoader {
         throw WeirException.project(rel(f), 1, "Python models are not supported: Weir runs SQL models (Java only, no Python runtime). Rewrite "
             + rel(f) + " as a .sql model.");
       }
+      // From here the loader reads what was not read ahead (no file is read twice).
+      if (prefetch != null) prefetch.loaderReads();
       nodes.addAll(files(mp, ".sql").parallelStream().map(f -> sqlNode(f, mp, ResourceType.MODEL)).toList());
     }
     // dbt: docs blocks live in docs-paths, by default in every resource path.

@@ -39,7 +39,7 @@ public final class UpToDate {
    * project this check is most of an up-to-date {@code weir parse}.
    */
   public static Map<String, long[]> snapshot(Path root, String targetPath) throws IOException {
-    Map<String, long[]> out = new ConcurrentHashMap<>();
+    Snapshot out = new Snapshot();
     Path target = root.resolve(targetPath).normalize();
     try {
       ForkJoinPool.commonPool().invoke(new Lister(root, root, target, out));
@@ -47,6 +47,76 @@ public final class UpToDate {
       throw e.getCause();
     }
     return out;
+  }
+
+  /**
+   * A snapshot's files by path relative to the root ({size, modification time, 1 when a regular file}), and the folders
+   * it did not list (target/, logs/, hidden ones): a listing of the project's folders comes from it without walking them
+   * again.
+   */
+  static final class Snapshot extends ConcurrentHashMap<String, long[]> {
+    private static final long serialVersionUID = 1L;
+    final transient java.util.Set<String> skipped = ConcurrentHashMap.newKeySet();
+    /** Whether some path has a character outside ASCII (where a string's order and a path's may differ). */
+    volatile boolean nonAscii;
+  }
+
+  /**
+   * The regular files under each of {@code folders} (relative to {@code root}) as {@link ProjectLoader#walk} lists them
+   * (sorted), taken from {@code snapshot} in one pass; a folder the snapshot cannot tell about is left out (when the map
+   * is not one of {@link #snapshot}'s, a folder outside the project or not in normal form, or one holding a folder the
+   * snapshot skipped).
+   */
+  static Map<String, List<Path>> listings(Map<String, long[]> snapshot, Path root, java.util.Collection<String> folders) {
+    Map<String, List<Path>> out = new java.util.LinkedHashMap<>();
+    if (!(snapshot instanceof Snapshot s) || java.io.File.separatorChar != '/') return out;
+    List<String> prefixes = new ArrayList<>();
+    List<List<String>> found = new ArrayList<>();
+    for (String folder : folders) {
+      if (listable(s, folder)) {
+        prefixes.add(folder + "/");
+        found.add(new ArrayList<>());
+      }
+    }
+    if (prefixes.isEmpty()) return out;
+    for (Map.Entry<String, long[]> e : s.entrySet()) {
+      if (e.getValue()[2] != 1) continue;
+      String key = e.getKey();
+      for (int i = 0; i < prefixes.size(); i++) if (key.startsWith(prefixes.get(i))) found.get(i).add(key);
+    }
+    for (int i = 0; i < prefixes.size(); i++) {
+      List<String> keys = found.get(i);
+      List<Path> paths = new ArrayList<>(keys.size());
+      if (!s.nonAscii) {
+        // ASCII paths sort as their strings do (shorter strings, cheaper comparisons than whole paths)
+        keys.sort(null);
+        for (String k : keys) paths.add(root.resolve(k));
+      } else {
+        for (String k : keys) paths.add(root.resolve(k));
+        paths.sort(null);
+      }
+      String prefix = prefixes.get(i);
+      out.put(prefix.substring(0, prefix.length() - 1), paths);
+    }
+    return out;
+  }
+
+  /** {@link #listings} of one folder, or null when the snapshot cannot tell. */
+  static List<Path> listing(Map<String, long[]> snapshot, Path root, String folder) {
+    return listings(snapshot, root, List.of(folder)).get(folder);
+  }
+
+  private static boolean listable(Snapshot s, String folder) {
+    if (folder.isEmpty() || folder.startsWith("/") || folder.endsWith("/") || folder.startsWith("~")) return false;
+    for (String part : folder.split("/", -1)) {
+      if (part.isEmpty() || part.equals(".") || part.equals("..")) return false;
+    }
+    String prefix = folder + "/";
+    for (String dir : s.skipped) {
+      // a skipped folder inside this one (or this one inside a skipped folder): walk instead
+      if (dir.startsWith(prefix) || dir.equals(folder) || folder.startsWith(dir + "/")) return false;
+    }
+    return true;
   }
 
   /** {@code file}'s path relative to {@code root}, as {@code root.relativize(file)} gives it (cheaper, for a file under root). */
@@ -62,15 +132,20 @@ public final class UpToDate {
     return root.relativize(file).toString();
   }
 
+  private static boolean ascii(String s) {
+    for (int i = 0; i < s.length(); i++) if (s.charAt(i) >= 0x80) return false;
+    return true;
+  }
+
   /** Lists one folder: stats its files, forks its subfolders. */
   private static final class Lister extends RecursiveAction {
     private static final long serialVersionUID = 1L;
     private final transient Path root;
     private final transient Path dir;
     private final transient Path target;
-    private final transient Map<String, long[]> out;
+    private final transient Snapshot out;
 
-    Lister(Path root, Path dir, Path target, Map<String, long[]> out) {
+    Lister(Path root, Path dir, Path target, Snapshot out) {
       this.root = root;
       this.dir = dir;
       this.target = target;
@@ -85,10 +160,15 @@ public final class UpToDate {
           BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           if (a.isDirectory()) {
             String name = p.getFileName().toString();
-            if (name.startsWith(".") || name.equals("logs") || p.normalize().equals(target)) continue;
+            if (name.startsWith(".") || name.equals("logs") || p.normalize().equals(target)) {
+              out.skipped.add(relative(root, p));
+              continue;
+            }
             subs.add(new Lister(root, p, target, out));
           } else {
-            out.put(relative(root, p), new long[] {a.size(), a.lastModifiedTime().toMillis()});
+            String rel = relative(root, p);
+            if (!out.nonAscii && !ascii(rel)) out.nonAscii = true;
+            out.put(rel, new long[] {a.size(), a.lastModifiedTime().toMillis(), a.isRegularFile() ? 1 : 0});
           }
         }
       } catch (IOException e) {
