@@ -38,6 +38,8 @@ public final class Main implements Runnable {
     try {
       return runCommand(args);
     } finally {
+      // a large artifact's old file is deleted on a thread of its own while the command finishes
+      dev.weir.core.artifacts.Artifacts.awaitDeletes();
       ParseCommand.Prefetch left = ParseCommand.PREFETCH.get();
       if (left != null) left.contents().stop(); // the command ended before using it
       ParseCommand.PREFETCH.remove();
