@@ -43,7 +43,7 @@ public final class FilePrefetch {
   private JinjaEnvironment env;
   private volatile ProjectSettings settings;
   private final Map<String, List<Path>> listings = new ConcurrentHashMap<>();
-  private final Map<Path, Content> contents = new ConcurrentHashMap<>();
+  private final Map<Path, Content> contents = new ConcurrentHashMap<>(16384); // an entry per file: made large at once
   private volatile boolean stopped;
   private volatile boolean loaderReads;
   private final AtomicInteger taken = new AtomicInteger();

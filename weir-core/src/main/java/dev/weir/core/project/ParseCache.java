@@ -32,7 +32,7 @@ final class ParseCache {
 
   record Entry(String checksum, List<Node.RefCall> refs, List<List<String>> sources, Map<String, Object> config) {}
 
-  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>(16384); // an entry per file: made large at once (see ProjectLoader)
   private final Map<String, Entry> loaded;
   /** The env vars the loaded entries were parsed with (their values matched): reused entries still depend on them. */
   private final java.util.Set<String> envNames = new java.util.TreeSet<>();

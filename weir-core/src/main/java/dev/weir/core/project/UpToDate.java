@@ -56,6 +56,7 @@ public final class UpToDate {
    */
   static final class Snapshot extends ConcurrentHashMap<String, long[]> {
     private static final long serialVersionUID = 1L;
+    Snapshot() { super(16384); } // an entry per file: made large at once (see ProjectLoader)
     final transient java.util.Set<String> skipped = ConcurrentHashMap.newKeySet();
     /** Whether some path has a character outside ASCII (where a string's order and a path's may differ). */
     volatile boolean nonAscii;
