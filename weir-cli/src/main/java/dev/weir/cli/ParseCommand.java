@@ -3,6 +3,7 @@ package dev.weir.cli;
 import dev.weir.core.execute.Workspace;
 import dev.weir.core.project.FilePrefetch;
 import dev.weir.core.project.UpToDate;
+import dev.weir.core.util.Console;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -87,8 +88,9 @@ final class ParseCommand extends WeirCommand {
         throw e.getCause() instanceof UncheckedIOException u ? u.getCause() : e;
       }
       if (ws.options().useParseCache() && UpToDate.check(ws.projectDir(), targetPath, inputs, ws.options().env()::get, manifest, before)) {
-        console.info(String.format("No project file changed: %s is up to date (checked in %.3fs; --no-parse-cache parses anyway)",
-            ws.projectDir().relativize(manifest), (System.nanoTime() - t0) / 1e9));
+        // (no String.format on this path: a Formatter's first use loads locale data, ~25 ms of an up-to-date parse)
+        console.info("No project file changed: " + ws.projectDir().relativize(manifest) + " is up to date (checked in "
+            + Console.seconds((System.nanoTime() - t0) / 1e9) + "s; --no-parse-cache parses anyway)");
         return 0;
       }
       ws.loaded();
@@ -100,8 +102,8 @@ final class ParseCommand extends WeirCommand {
       for (String name : ws.renderer().envVarsUsed()) envUsed.put(name, ws.options().env().get(name));
       UpToDate.record(ws.projectDir(), targetPath, inputs, envUsed, manifest, before);
       header(ws);
-      console.info(String.format("Parsed in %.3fs (%d files from the parse cache), manifest written in %.3fs: %s", (t1 - t0) / 1e9,
-          ws.loaded().cacheHits(), (t2 - t1) / 1e9, ws.projectDir().relativize(manifest)));
+      console.info("Parsed in " + Console.seconds((t1 - t0) / 1e9) + "s (" + ws.loaded().cacheHits() + " files from the parse cache), manifest written in "
+          + Console.seconds((t2 - t1) / 1e9) + "s: " + ws.projectDir().relativize(manifest));
       return 0;
     } finally {
       // whatever happened, nothing more to read ahead for (the load stops it when it starts rendering)

@@ -189,7 +189,7 @@ public final class Workspace implements AutoCloseable {
     ProjectLoader.Request req = new ProjectLoader.Request(projectDir, t, factory.dialect(t), opts.vars(), opts.env()::get,
         opts.strict(), console::warn, console::info, console::debug, invocationId, startedAt, flags, opts.useParseCache());
     loaded = ProjectLoader.load(req, settings(), filePrefetch);
-    console.debug(String.format("Loaded project %s in %.3fs", loaded.project().name(), (System.nanoTime() - start) / 1e9));
+    console.debug("Loaded project " + loaded.project().name() + " in " + Console.seconds((System.nanoTime() - start) / 1e9) + "s");
     return loaded;
   }
 

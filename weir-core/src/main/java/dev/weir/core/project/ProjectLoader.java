@@ -119,7 +119,7 @@ public final class ProjectLoader {
 
   private void phase(String name) {
     long now = System.nanoTime();
-    req.debug().accept(String.format("parse phase %s: %.3fs", name, (now - phaseStart) / 1e9));
+    req.debug().accept("parse phase " + name + ": " + dev.weir.core.util.Console.seconds((now - phaseStart) / 1e9) + "s");
     phaseStart = now;
   }
 
