@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -105,8 +104,10 @@ public final class FilePrefetch {
   }
 
   /**
-   * Lists the project's resource folders as the loader does (after the snapshot the parse records is taken: a file
-   * added later is either in both or changes the next snapshot).
+   * Lists the project's resource folders as the loader does: from the up-to-date snapshot (the files it stat'ed, in
+   * one pass: no second walk), and walks the folders it cannot tell about (see {@link UpToDate#listings}). A file added
+   * after the snapshot is then missing from both the listing and the snapshot the parse records, so the next parse sees
+   * it as a change.
    */
   private void listFolders(Map<String, long[]> snapshot) {
     if (settings == null) return;
