@@ -103,11 +103,6 @@ public final class UpToDate {
     return out;
   }
 
-  /** {@link #listings} of one folder, or null when the snapshot cannot tell. */
-  static List<Path> listing(Map<String, long[]> snapshot, Path root, String folder) {
-    return listings(snapshot, root, List.of(folder)).get(folder);
-  }
-
   private static boolean listable(Snapshot s, String folder) {
     if (folder.isEmpty() || folder.startsWith("/") || folder.endsWith("/") || folder.startsWith("~")) return false;
     for (String part : folder.split("/", -1)) {

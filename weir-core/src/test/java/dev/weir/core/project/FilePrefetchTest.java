@@ -21,6 +21,11 @@ class FilePrefetchTest {
     Files.writeString(f, rel.equals("dbt_project.yml") ? "name: p\nversion: '1.0'\nconfig-version: 2\n" : "select 1\n");
   }
 
+  /** One folder's listing from the snapshot, or null when the snapshot cannot tell. */
+  private static List<Path> listing(Map<String, long[]> snapshot, Path root, String folder) {
+    return UpToDate.listings(snapshot, root, List.of(folder)).get(folder);
+  }
+
   @Test
   void aFolderListedFromTheSnapshotIsTheFolderWalked(@TempDir Path tmp) throws Exception {
     Path root = tmp.toRealPath();
@@ -34,7 +39,7 @@ class FilePrefetchTest {
     Map<String, long[]> snapshot = UpToDate.snapshot(root, "target");
 
     for (String folder : List.of("models", "models/sub", "macros", "seeds", "analyses", "models_extra")) {
-      List<Path> listed = UpToDate.listing(snapshot, root, folder);
+      List<Path> listed = listing(snapshot, root, folder);
       assertThat(listed).as(folder).isNotNull().isEqualTo(ProjectLoader.walk(root, folder));
     }
     // several folders in one pass, one inside another
@@ -42,7 +47,7 @@ class FilePrefetchTest {
     assertThat(all.get("models")).isEqualTo(ProjectLoader.walk(root, "models"));
     assertThat(all.get("models/sub")).isEqualTo(ProjectLoader.walk(root, "models/sub"));
     // regular files only, sorted, under the folder alone ("models_extra" is not under "models")
-    assertThat(UpToDate.listing(snapshot, root, "models")).containsExactly(root.resolve("models/a.sql"), root.resolve("models/b.yml"),
+    assertThat(listing(snapshot, root, "models")).containsExactly(root.resolve("models/a.sql"), root.resolve("models/b.yml"),
         root.resolve("models/sub/c.sql"), root.resolve("models/sub/deeper/d.sql"), root.resolve("models/z.sql"));
   }
 
@@ -55,7 +60,7 @@ class FilePrefetchTest {
       write(root, rel);
     }
     Map<String, long[]> snapshot = UpToDate.snapshot(root, "target");
-    assertThat(UpToDate.listing(snapshot, root, "models")).isEqualTo(ProjectLoader.walk(root, "models")).hasSize(5);
+    assertThat(listing(snapshot, root, "models")).isEqualTo(ProjectLoader.walk(root, "models")).hasSize(5);
   }
 
   @Test
@@ -68,14 +73,14 @@ class FilePrefetchTest {
     write(root, "target/x/t.sql");
     Map<String, long[]> snapshot = UpToDate.snapshot(root, "target");
 
-    assertThat(UpToDate.listing(snapshot, root, "models")).isNull();
+    assertThat(listing(snapshot, root, "models")).isNull();
     assertThat(ProjectLoader.walk(root, "models")).hasSize(3);
-    assertThat(UpToDate.listing(snapshot, root, "macros")).isEqualTo(ProjectLoader.walk(root, "macros"));
+    assertThat(listing(snapshot, root, "macros")).isEqualTo(ProjectLoader.walk(root, "macros"));
     // folders not in normal form, outside the project or inside a skipped one; and a map that is not a snapshot
     for (String folder : List.of("./models", "models/", "../models", "/models", "target/x", "models/logs")) {
-      assertThat(UpToDate.listing(snapshot, root, folder)).as(folder).isNull();
+      assertThat(listing(snapshot, root, folder)).as(folder).isNull();
     }
-    assertThat(UpToDate.listing(Map.of("macros/m.sql", new long[] {1, 1, 1}), root, "macros")).isNull();
+    assertThat(listing(Map.of("macros/m.sql", new long[] {1, 1, 1}), root, "macros")).isNull();
   }
 
   @Test
